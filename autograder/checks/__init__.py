@@ -1,0 +1,1 @@
+"""Hidden tests, one module per notebook (mirroring `solutions`); each function is one graded cell."""

@@ -1,0 +1,34 @@
+"""nbgrader configuration of the Lesson 5 workbook (course id, limits, autograde executor, gradebook)."""
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+
+from autograder.execute import GuardedExecute
+
+c = get_config()  # noqa: F821  (provided by nbgrader)
+
+c.CourseDirectory.course_id = "lesson5"
+# nbgrader's own folders (source/, release/, submitted/, autograded/, feedback/) live under the
+# course root; our packages `solutions/` and `autograder/` are not nbgrader folders.
+c.CourseDirectory.root = os.environ.get("WORKBOOK_COURSE_ROOT", os.path.dirname(os.path.abspath(__file__)))
+if os.environ.get("WORKBOOK_DB_URL"):  # e.g. postgresql://..., else sqlite:///<root>/gradebook.db
+    c.CourseDirectory.db_url = os.environ["WORKBOOK_DB_URL"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.png"]
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Autograde with the guarded executor (integrity snapshot, kernel-death recovery, output cap).
+c.Autograde.autograde_preprocessors = [
+    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+]
+# Deleted test cells come back from the gradebook; edited ones are overwritten from it.
+c.OverwriteCells.add_missing_cells = True
+# Limits, from measured run times (benchmarks/notebook_runtime.py): the slowest cell of a
+# reference notebook under grading takes under 10 s and the slowest notebook under 30 s on a 2-core CPU.
+c.Execute.timeout = 60
+c.GuardedExecute.notebook_timeout = 300
+c.GuardedExecute.memory_limit_mb = 8192
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
