@@ -86,8 +86,10 @@ def assert_close(actual, expected, *, what: str = "the result", rtol: float | No
             hint = " A (B,) tensor plus a (B, 1) tensor broadcasts to (B, B): squeeze the (B, 1) one first."
         raise Mismatch(f"{what}: shape {tuple(actual.shape)}, expected {tuple(expected.shape)}.{hint}")
     if check_dtype and actual.dtype != expected.dtype:
-        raise Mismatch(f"{what}: dtype {actual.dtype}, expected {expected.dtype} "
-                       "(keep the dtype of the inputs; don't hard-code float32 or call .float()).")
+        hint = ("keep the dtype of the inputs: don't hard-code float32 or call .float()"
+                if actual.is_floating_point() and expected.is_floating_point()
+                else f"convert the result with .to({str(expected.dtype).removeprefix('torch.')})")
+        raise Mismatch(f"{what}: dtype {actual.dtype}, expected {expected.dtype} ({hint}).")
     if check_device and actual.device.type != expected.device.type:
         raise Mismatch(f"{what}: on {actual.device}, expected on {expected.device} "
                        "(create new tensors with device=... of the inputs).")

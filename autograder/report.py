@@ -24,7 +24,8 @@ class QuestionFailed(AssertionError):
 
 def short_error(exc: BaseException) -> str:
     """`ValueError: bad shape (at line 4 of one_hot)`: the learner's exception in one line."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(guard.PACKAGE_DIR)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(guard.PACKAGE_DIR) and "site-packages" not in f.filename]
     where = f" (at line {frames[-1].lineno} of {frames[-1].name})" if frames else ""
     lines = str(exc).strip().splitlines()
     return f"{type(exc).__name__}{': ' + lines[0] if lines else ''}{where}"
