@@ -24,17 +24,29 @@ class NbgraderError(RuntimeError):
     """An nbgrader command failed; the message holds the end of its log."""
 
 
-def nbgrader(root: Path, *args: str, db_url: str | None = None) -> str:
-    """Run `nbgrader ARGS` on the course at `root`; return its log, raise NbgraderError on failure."""
+def _env(root: Path, db_url: str | None) -> dict:
     env = dict(os.environ, WORKBOOK_COURSE_ROOT=str(root))
     # nbgrader runs `alembic` from PATH to set up the gradebook: use this environment's.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if db_url:
         env["WORKBOOK_DB_URL"] = db_url
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True)
-    log = proc.stdout + proc.stderr
-    if proc.returncode != 0 or "[ERROR]" in log.replace("| ERROR]", "[ERROR]"):
+    return env
+
+
+def nbgrader(root: Path, *args: str, db_url: str | None = None, on_line=None) -> str:
+    """Run `nbgrader ARGS` on the course at `root`; return its log, raise NbgraderError on failure.
+
+    `on_line(line)` is called with each log line as it arrives (for progress).
+    """
+    proc = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=REPO, env=_env(root, db_url),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in proc.stdout:
+        lines.append(line)
+        if on_line:
+            on_line(line)
+    log = "".join(lines)
+    if proc.wait() != 0 or "| ERROR]" in log:
         raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{log[-3000:]}")
     return log
 
@@ -82,9 +94,19 @@ def submit(root: Path, student: str, notebooks: dict[str, "nbformat.NotebookNode
     (folder / "timestamp.txt").write_text("2026-11-28 12:00:00.000000 UTC")
 
 
-def autograde(root: Path, student: str, db_url: str | None = None) -> str:
-    """`nbgrader autograde` one learner's submission."""
-    return nbgrader(root, "autograde", ASSIGNMENT, f"--student={student}", "--force", db_url=db_url)
+def autograde(root: Path, student: str | None = None, db_url: str | None = None, progress: bool = False) -> str:
+    """`nbgrader autograde` one learner's submission, or every submission (in one nbgrader run)."""
+    args = ["autograde", ASSIGNMENT, "--force"] + ([f"--student={student}"] if student else [])
+    if not progress:
+        return nbgrader(root, *args, db_url=db_url)
+    from tqdm.auto import tqdm
+    pattern = f"submitted/{student or '*'}/{ASSIGNMENT}/*.ipynb"
+    with tqdm(total=len(list((root).glob(pattern))), desc="nbgrader autograde", unit="notebook") as bar:
+        def on_line(line: str) -> None:
+            if "Autograding " in line and line.rstrip().endswith(".ipynb"):
+                bar.set_postfix_str(Path(line.split("Autograding ")[-1].strip()).parent.parent.name)
+                bar.update()
+        return nbgrader(root, *args, db_url=db_url, on_line=on_line)
 
 
 def feedback(root: Path, db_url: str | None = None) -> Path:

@@ -11,8 +11,6 @@ import argparse
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from . import catalogue, course
 
 MISTAKE_LEARNERS = ("mistakes-a", "mistakes-b", "mistakes-c")
@@ -85,8 +83,7 @@ def run(root: Path, db_url: str | None = None) -> dict[str, Path]:
     for learner, notebooks in learners.items():
         course.submit(root, learner, notebooks)
     print(f"Collected {len(learners)} submissions: {', '.join(learners)}.")
-    for learner in tqdm(learners, desc="nbgrader autograde", unit="learner"):
-        course.autograde(root, learner, db_url)
+    course.autograde(root, db_url=db_url, progress=True)
     feedback_dir = course.feedback(root, db_url)
     csv = course.export(root, root / "grades.csv", db_url)
     rows = course.grades(course.db_url_of(root, db_url))

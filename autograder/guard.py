@@ -20,6 +20,7 @@ from pathlib import Path
 PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
 _snapshot: dict[str, dict[str, int]] = {}
+_spaces: dict[str, dict] = {}  # the live namespaces themselves, held since install()
 _modules: dict[str, int] = {}
 _reads: list[str] = []
 
@@ -81,8 +82,8 @@ def install(memory_limit_mb: int = 0) -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit if hard == resource.RLIM_INFINITY else hard))
-    spaces = _namespaces()
-    for name, space in spaces.items():
+    _spaces.update(_namespaces())
+    for name, space in _spaces.items():
         _snapshot[name] = _identities(space)
     for name in list(sys.modules):
         if name.split(".")[0] in ("torch", "autograder", "solutions", "builtins", "math"):
@@ -103,13 +104,11 @@ def tampering() -> list[str]:
     for name, before in _modules.items():
         if id(sys.modules.get(name)) != before:
             problems.append(f"replaced the module {name} in sys.modules")
-    try:
-        spaces = _namespaces()
-    except Exception as exc:  # a deleted or broken module
-        return problems + [f"broke the grader's modules ({type(exc).__name__}: {exc})"]
     for space_name, before in _snapshot.items():
-        now = _identities(spaces.get(space_name, {}))
-        changed = [k for k, v in before.items() if now.get(k) != v]
+        now = _identities(_spaces[space_name])
+        changed = [k for k, v in before.items() if now.get(k) != v] + [
+            # New entries count where they shadow what the tests call (Tensor methods, operators).
+            k for k in now if k not in before and (k in _WATCHED_DUNDERS or space_name == "torch.Tensor")]
         if changed:
             shown = ", ".join(f"{space_name}.{k}" for k in changed[:3])
             problems.append(f"replaced {shown}{' and more' if len(changed) > 3 else ''}")

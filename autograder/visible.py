@@ -25,8 +25,9 @@ class Test:
         try:
             return self._q.call(make)
         except NotAnswered:
+            # Nothing else can be checked: end here, with the "not answered yet" message.
             self._finished = True
-            self._q.__exit__(None, None, None)
+            self._q._stack.close()
             raise
 
     def make(self, make, what: str):
@@ -45,6 +46,8 @@ class Test:
         with self._q.check(what):
             try:
                 self._q.compare(what, self._run(make, what), expected, **tolerance)
+            except NotAnswered:
+                raise
             except AssertionError as exc:
                 raise AssertionError(f"{exc}{' Hint: ' + hint if hint else ''}") from None
 

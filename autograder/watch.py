@@ -49,8 +49,11 @@ def _lookup(name: str):
 
 
 def _canonical(name: str) -> str:
-    """`F.softmax` → `torch.nn.functional.softmax`, `nn.Embedding` stays as written."""
-    return name.replace("F.", "torch.nn.functional.", 1) if name.startswith("F.") else name
+    """`F.softmax` → `torch.nn.functional.softmax`, `nn.Embedding` → `torch.nn.Embedding`."""
+    for short, full in (("F.", "torch.nn.functional."), ("nn.", "torch.nn.")):
+        if name.startswith(short):
+            return full + name[len(short):]
+    return name
 
 
 class _Recorder(TorchFunctionMode):
