@@ -146,7 +146,7 @@ ATTACKS = [  # (what a notebook does, how to undo it, what the guard must report
     ("import sys, types; saved = sys.modules['autograder.report']; sys.modules['autograder.report'] = types.ModuleType('x')",
      "sys.modules['autograder.report'] = saved", "replaced the module autograder.report"),
     ("import torch; saved = torch.Tensor.__sub__; torch.Tensor.__sub__ = lambda a, b: a",
-     "torch.Tensor.__sub__ = saved", "torch.Tensor.__sub__"),
+     "del torch.Tensor.__sub__", "torch.Tensor.__sub__"),
 ]
 
 

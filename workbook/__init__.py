@@ -3,7 +3,9 @@ import os
 
 import torch
 
-__all__ = ["device", "grading"]
+from . import data
+
+__all__ = ["data", "device", "grading"]
 
 
 def device() -> torch.device:
