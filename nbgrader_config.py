@@ -28,6 +28,7 @@ c.OverwriteCells.add_missing_cells = True
 # Limits, from measured run times (benchmarks/notebook_runtime.py): the slowest cell of a
 # reference notebook under grading takes under 10 s and the slowest notebook under 30 s on a 2-core CPU.
 c.Execute.timeout = 60
+c.Execute.shutdown_kernel = "immediate"  # a graceful shutdown of a torch kernel waits seconds for nothing
 c.GuardedExecute.notebook_timeout = 300
 c.GuardedExecute.memory_limit_mb = 8192
 c.LimitOutput.max_lines = 200

@@ -19,6 +19,9 @@ from pathlib import Path
 
 PACKAGE_DIR = str(Path(__file__).resolve().parent) + os.sep
 
+# What the tests run on: the core modules, every checks module and every reference module
+# (the instructor tooling is not imported in a learner's kernel).
+_CORE = ("cases", "compare", "guard", "report", "visible", "watch")
 _snapshot: dict[str, dict[str, int]] = {}
 _spaces: dict[str, dict] = {}  # the live namespaces themselves, held since install()
 _modules: dict[str, int] = {}
@@ -30,7 +33,7 @@ def _namespaces() -> dict[str, dict]:
     import torch
     import torch.nn.functional as F
 
-    import autograder
+    import autograder.checks
     import solutions
 
     spaces = {"builtins": vars(builtins), "math": vars(math), "torch": vars(torch),
@@ -38,13 +41,15 @@ def _namespaces() -> dict[str, dict]:
               "torch.nn.functional": vars(F), "torch.testing": vars(torch.testing),
               "torch.nn": vars(torch.nn), "torch.optim": vars(torch.optim),
               "torch.optim.lr_scheduler": vars(torch.optim.lr_scheduler)}
-    for package in (autograder, solutions):
-        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-            module = importlib.import_module(info.name)
-            spaces[info.name] = vars(module)
-            for name, obj in vars(module).items():
-                if isinstance(obj, type) and obj.__module__ == info.name:
-                    spaces[f"{info.name}.{name}"] = vars(obj)
+    names = [f"autograder.{m}" for m in _CORE] + [
+        info.name for package, prefix in ((autograder.checks, "autograder.checks."), (solutions, "solutions."))
+        for info in pkgutil.iter_modules(package.__path__, prefix)]
+    for name in names:
+        module = importlib.import_module(name)
+        spaces[name] = vars(module)
+        for attr, obj in vars(module).items():
+            if isinstance(obj, type) and obj.__module__ == name:
+                spaces[f"{name}.{attr}"] = vars(obj)
     return spaces
 
 
