@@ -2,9 +2,13 @@
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput,
+                                    DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
+                                    OverwriteKernelspec, SaveAutoGrades)
 
 from autograder.execute import GuardedExecute
+from autograder.sanitize import DropEmptyMetadata
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -18,6 +22,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, DropEmptyMetadata, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
 # Autograde with the guarded executor (integrity snapshot, kernel-death recovery, output cap).
 c.Autograde.autograde_preprocessors = [
     GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
@@ -30,6 +37,9 @@ c.OverwriteCells.add_missing_cells = True
 c.Execute.timeout = 60
 c.Execute.shutdown_kernel = "immediate"  # a graceful shutdown of a torch kernel waits seconds for nothing
 c.GuardedExecute.notebook_timeout = 300
-c.GuardedExecute.memory_limit_mb = 8192
+c.GuardedExecute.memory_limit_mb = 4096  # a reference notebook peaks near 1.2 GB of address space
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
+
+# Feedback shows each test's result and message, not the hidden tests' code (nbgrader issue #917).
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -46,8 +46,11 @@ def nbgrader(root: Path, *args: str, db_url: str | None = None, on_line=None) ->
         if on_line:
             on_line(line)
     log = "".join(lines)
-    if proc.wait() != 0 or "| ERROR]" in log:
-        raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}):\n{log[-3000:]}")
+    # nbgrader goes on past a notebook it could not process and exits 0; its log says which.
+    failed = [line for line in lines if "There was an error processing" in line]
+    if proc.wait() != 0 or failed:
+        raise NbgraderError(f"nbgrader {' '.join(args)} failed (exit {proc.returncode}): {''.join(failed)}\n"
+                            f"{log[-3000:]}")
     return log
 
 
@@ -94,9 +97,13 @@ def submit(root: Path, student: str, notebooks: dict[str, "nbformat.NotebookNode
     (folder / "timestamp.txt").write_text("2026-11-28 12:00:00.000000 UTC")
 
 
-def autograde(root: Path, student: str | None = None, db_url: str | None = None, progress: bool = False) -> str:
-    """`nbgrader autograde` one learner's submission, or every submission (in one nbgrader run)."""
-    args = ["autograde", ASSIGNMENT, "--force"] + ([f"--student={student}"] if student else [])
+def autograde(root: Path, student: str | None = None, db_url: str | None = None, progress: bool = False,
+              options: tuple[str, ...] = ()) -> str:
+    """`nbgrader autograde` one learner's submission, or every submission (in one nbgrader run).
+
+    `options` are extra nbgrader flags, e.g. `("--Execute.timeout=10",)`.
+    """
+    args = ["autograde", ASSIGNMENT, "--force", *options] + ([f"--student={student}"] if student else [])
     if not progress:
         return nbgrader(root, *args, db_url=db_url)
     from tqdm.auto import tqdm

@@ -14,11 +14,13 @@ import copy
 import time
 
 from jupyter_core.utils import run_sync
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Integer
 
+ABORTED = "KernelDied"  # the ename of a cell whose kernel died or hung; it is not replayed
+_MESSAGE_ONLY = {"QuestionFailed", "NotAnswered", "Mismatch", "ForbiddenCall"}
 GUARD_SOURCE = "import autograder.guard as _g; _g.install(memory_limit_mb={mb}); del _g"
 
 
@@ -45,7 +47,7 @@ class GuardedExecute(Execute):
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            nb.cells.remove(guard)
+            nb.cells = [cell for cell in nb.cells if cell is not guard]
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -55,16 +57,28 @@ class GuardedExecute(Execute):
                                    f"{self.notebook_timeout} s before reaching this cell.")]
             return cell, resources
         if self._restarts > self.max_restarts:
-            cell.outputs = [_error("KernelDied", "not run: the kernel died too many times.")]
+            cell.outputs = [_error(ABORTED, "not run: the kernel died too many times.")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (did it call "
-                                       "exit, crash, or use more memory than allowed?). It was restarted "
-                                       "and the cells above it run again."))
+            cell.outputs.append(_error(ABORTED, "the kernel died while running this cell (did it call exit, "
+                                       "crash, or use more memory than allowed?). It was restarted and the "
+                                       "cells above it run again."))
             self._restart(index)
             return cell, resources
+        except CellTimeoutError:
+            # The kernel stopped answering (it broke its own machinery, say): a fresh one carries on.
+            cell.outputs.append(_error(ABORTED, "the kernel stopped responding while running this cell. It was "
+                                       "restarted and the cells above it run again."))
+            self._restart(index)
+            return cell, resources
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            for out in cell.outputs:
+                # A failed check's message says everything; its traceback would only show the tests' code.
+                if out.output_type == "error" and out.ename in _MESSAGE_ONLY:
+                    out.traceback = [f"{out.ename}: {out.evalue}"]
+        return cell, resources
 
     def _restart(self, index: int) -> None:
         """Start a fresh kernel and replay the code cells before `index` (their outputs are discarded)."""
@@ -72,13 +86,17 @@ class GuardedExecute(Execute):
         self.log.warning("Kernel died at cell %d; restarting (%d)", index, self._restarts)
         run_sync(self.km.restart_kernel)(now=True)
         run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
-        for i, earlier in enumerate(self.nb.cells[:index]):
-            if earlier.cell_type == "code" and not any(o.get("ename") == "KernelDied" for o in earlier.outputs):
-                try:
-                    self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
-                except DeadKernelError:
-                    run_sync(self.km.restart_kernel)(now=True)
-                    run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        originals = list(self.nb.cells[:index])  # execute_cell stores its copy in the notebook: put ours back
+        try:
+            for i, earlier in enumerate(originals):
+                if earlier.cell_type == "code" and not any(o.get("ename") == ABORTED for o in earlier.outputs):
+                    try:
+                        self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
+                    except (DeadKernelError, CellTimeoutError):
+                        run_sync(self.km.restart_kernel)(now=True)
+                        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
+        finally:
+            self.nb.cells[:index] = originals
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))

@@ -87,6 +87,9 @@ def install(memory_limit_mb: int = 0) -> None:
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard == resource.RLIM_INFINITY or hard > limit:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit if hard == resource.RLIM_INFINITY else hard))
+    # torch changes itself on first use of some parts: the first Optimizer() imports torch._dynamo, which
+    # rebinds torch.manual_seed. Make that happen before the snapshot, not in the middle of a notebook.
+    import torch._dynamo  # noqa: F401
     _spaces.update(_namespaces())
     for name, space in _spaces.items():
         _snapshot[name] = _identities(space)

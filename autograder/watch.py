@@ -9,6 +9,7 @@ Two detectors, both active only inside `watching(...)`:
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from pathlib import Path
@@ -78,13 +79,9 @@ def _forbidden_file(filename: str, forbid_optim: bool) -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def watching(forbidden=(), forbid_optim: bool = False):
-    """Record, in the yielded list, each forbidden thing used inside the block.
-
-    `forbidden` holds dotted names (`"F.one_hot"`, `"torch.softmax"`, `"torch.Tensor.softmax"`);
-    code from `solutions/` is always forbidden, and `forbid_optim` adds torch.optim's optimizers.
-    """
+@functools.lru_cache(maxsize=None)
+def _resolve(forbidden: tuple) -> tuple[dict, dict, dict]:
+    """Dotted names → (names, object ids, code objects) to watch for; cached, as checks call it per case."""
     names, objects, codes = {}, {}, {}
     for name in forbidden:
         full = _canonical(name)
@@ -98,6 +95,17 @@ def watching(forbidden=(), forbid_optim: bool = False):
                 code = getattr(fn, "__code__", None)
                 if code is not None:
                     codes[code] = name
+    return names, objects, codes
+
+
+@contextlib.contextmanager
+def watching(forbidden=(), forbid_optim: bool = False):
+    """Record, in the yielded list, each forbidden thing used inside the block.
+
+    `forbidden` holds dotted names (`"F.one_hot"`, `"torch.softmax"`, `"torch.Tensor.softmax"`);
+    code from `solutions/` is always forbidden, and `forbid_optim` adds torch.optim's optimizers.
+    """
+    names, objects, codes = _resolve(tuple(forbidden))
     found: list[str] = []
     previous = sys.getprofile()
 

@@ -5,6 +5,10 @@ optimizer SPEC names, on the same small model, data and starting point, step aft
 After EVERY step the parameters and `self.state[p]` are compared; the first step that differs
 is reported with its largest difference and, when the learner's values match one, the known
 mistake that gives them (replayed here by `_Rule`, a small optimizer per mistake).
+
+Param groups are judged against the learner's own optimizer (one per group, stepped together),
+so a wrong update rule costs only its own question; schedules are judged against the reference
+where the rule is right, and by their effect where it is not.
 """
 import math
 
@@ -13,7 +17,7 @@ import torch
 from solutions import optimizers as ref
 
 from ..cases import FLOAT_DTYPES, devices, randn
-from ..report import Question
+from ..report import NotAnswered, Question
 from ..watch import ForbiddenCall
 
 N_STEPS = 5
@@ -215,56 +219,53 @@ ADAMW_MISTAKES = {
 
 # --------------------------------------------------------------------------- running side by side
 
+def _step(q, opt, label: str, k: int, hint: str = "") -> None:
+    """One step of a learner's optimizer, watched; its error becomes a message naming the step."""
+    try:
+        q.call(opt.step, forbid_optim=True)
+    except (ForbiddenCall, NotAnswered):
+        raise
+    except AssertionError as exc:
+        raise AssertionError(f"{label}: at step {k + 1}, {exc}{hint}") from None
+
+
+NONE_GRAD_HINT = " (a parameter whose .grad is None must be skipped: `if p.grad is None: continue`)"
+
+
 class _Setup:
-    """How to build each optimizer on a fresh copy of the parameters, and what a step changes first."""
+    """One optimizer setting on one problem: how to build an optimizer on a fresh copy of the parameters."""
 
-    def __init__(self, problem: _Problem, groups, kwargs: dict, defaults: dict, schedule=None):
-        self.problem, self.groups, self.kwargs, self.defaults = problem, groups, kwargs, defaults
-        self.schedule = schedule  # (param_groups, step) -> None: sets lr/momentum before the step
+    def __init__(self, problem: _Problem, kwargs: dict, defaults: dict):
+        self.problem, self.kwargs, self.defaults = problem, kwargs, defaults
 
-    def arg(self, params: dict):
-        """A flat list of parameters for one group without its own settings, else a list of dicts."""
-        if len(self.groups) == 1 and not self.groups[0][1]:
-            return [params[n] for n in self.groups[0][0]]
-        return [dict(params=[params[n] for n in names], **hp) for names, hp in self.groups]
+    @staticmethod
+    def arg(params: dict) -> list:
+        return [params[n] for n in USED]
 
-    def group_of(self, name: str) -> int:
-        return next(i for i, (names, _) in enumerate(self.groups) if name in names)
-
-    def names(self):
-        return [n for names, _ in self.groups for n in names]
-
-    def replay(self, make, n_steps: int, schedule: bool = True):
+    def replay(self, make, n_steps: int):
         """Run an optimizer (outside the learner's code) for `n_steps`; return (params, optimizer)."""
         params = self.problem.params()
         opt = make(self.arg(params))
         for k in range(n_steps):
             self.problem.backward(params, k)
-            if self.schedule and schedule:
-                self.schedule(opt.param_groups, k)
             opt.step()
         return params, opt
 
 
-def _mistake_values(setup: _Setup, mistakes: dict, n_steps: int, name: str, key: str | None = None,
-                    extra: dict | None = None) -> dict:
-    """Each known mistake's value of parameter `name` (or its state `key`) after `n_steps`."""
+def _mistake_values(setup: _Setup, mistakes: dict, n_steps: int, name: str, key: str | None = None) -> dict:
+    """Each known mistake's value of parameter `name` (or of its state `key`) after `n_steps`."""
     values = {}
-    for label, make in {**mistakes, **(extra or {})}.items():
-        make, schedule = (make[0], False) if isinstance(make, tuple) else (make, True)  # (make,): no schedule
+    for label, make in mistakes.items():
         try:
-            params, opt = setup.replay(make, n_steps, schedule=schedule)
-            if key is None:
-                values[label] = params[name].detach()
-            else:
-                values[label] = _number(opt.state[params[name]].get(key))
+            params, opt = setup.replay(make, n_steps)
+            values[label] = params[name].detach() if key is None else _number(opt.state[params[name]].get(key))
         except Exception:  # a mistake that cannot be replayed here names nothing
             continue
     return values
 
 
 def _run(q: Question, label: str, Learner, make_ref, make_torch, torch_name: str, setup: _Setup,
-         state_names, mistakes: dict, extra_mistakes: dict | None = None, hint: str = "") -> None:
+         state_names, mistakes: dict) -> None:
     """One check: the learner's optimizer against the reference and PyTorch's, compared after every step."""
     with q.check(label):
         problem = setup.problem
@@ -278,42 +279,29 @@ def _run(q: Question, label: str, Learner, make_ref, make_torch, torch_name: str
         ref_opt = make_ref(setup.arg(ref_params))
         torch_params = problem.params()
         torch_opt = make_torch(setup.arg(torch_params))
-        runs = ((params, opt), (ref_params, ref_opt), (torch_params, torch_opt))
+        names = state_names({**setup.defaults, **setup.kwargs})
         for k in range(N_STEPS):
-            for p, o in runs:
+            for p in (params, ref_params, torch_params):
                 problem.backward(p, k)
-                if setup.schedule:
-                    setup.schedule(o.param_groups, k)
-            try:
-                q.call(opt.step, forbid_optim=True)
-            except ForbiddenCall:
-                raise
-            except AssertionError as exc:
-                raise AssertionError(f"{label}: at step {k + 1}, {exc}{hint}") from None
+            _step(q, opt, label, k)
             ref_opt.step()
             torch_opt.step()
-            after = f"after step {k + 1} of {N_STEPS}"
-            for name in setup.names():
-                where = f"parameter `{name}`" + (" (its .grad is None: skip it)" if name not in USED else "")
-                if len(setup.groups) > 1:
-                    where += f" in param group {setup.group_of(name)}"
-                what = f"{label}: {after}, {where}"
+            after = f"{label}: after step {k + 1} of {N_STEPS}"
+            for name in USED:
+                what = f"{after}, parameter `{name}`"
                 got, tol = params[name].detach(), _tolerance(problem.dtype, ref_params[name])
                 if not _same(got, ref_params[name].detach(), tol):
                     q.compare(what, got, ref_params[name].detach(), **tol,
-                              mistakes=_mistake_values(setup, mistakes, k + 1, name, extra=extra_mistakes))
+                              mistakes=_mistake_values(setup, mistakes, k + 1, name))
                 if not _same(got, torch_params[name].detach(), tol):
                     q.compare(f"{what} against {torch_name}", got, torch_params[name].detach(), **tol)
-            for name in setup.names():
-                if name not in USED:
-                    continue
-                hp = {**setup.defaults, **setup.kwargs, **setup.groups[setup.group_of(name)][1]}
+            for name in USED:
                 state = opt.state[params[name]]
-                for key in state_names(hp):
-                    what = f"{label}: {after}, self.state[p][{key!r}] of parameter `{name}`"
+                for key in names:
+                    what = f"{after}, self.state[p][{key!r}] of parameter `{name}`"
                     if key not in state:
                         raise AssertionError(f"{what} is missing (its keys: {sorted(map(str, state))}); keep "
-                                             f"the state under the names given: {', '.join(state_names(hp))}.")
+                                             f"the state under the names given: {', '.join(names)}.")
                     got, want = _number(state[key]), _number(ref_opt.state[ref_params[name]][key])
                     if isinstance(want, torch.Tensor):
                         tol = _tolerance(problem.dtype, want)
@@ -323,20 +311,15 @@ def _run(q: Question, label: str, Learner, make_ref, make_torch, torch_name: str
                         tol = {}
                         if isinstance(got, (int, float)) and got == want:
                             continue
-                    q.compare(what, got, want, **tol, mistakes=_mistake_values(
-                        setup, mistakes, k + 1, name, key=key, extra=extra_mistakes))
+                    q.compare(what, got, want, **tol, mistakes=_mistake_values(setup, mistakes, k + 1, name, key))
 
 
-def _cases(settings, groups=None):
+def _cases(settings):
     """(kwargs, problem) for each setting, both float dtypes and every device."""
     for i, kwargs in enumerate(settings):
         for dtype in FLOAT_DTYPES:
             for device in devices():
                 yield kwargs, _Problem(seed=i, dtype=dtype, device=device), f"{str(dtype)[6:]} on {device.type}"
-
-
-def _single(problem, kwargs, defaults):
-    return _Setup(problem, [(USED, {})], kwargs, defaults)
 
 
 def _sgd_state(hp):
@@ -388,7 +371,7 @@ def sgd_momentum_matches_torch(SGDMomentum):
         for kwargs, problem, where in _cases(SGD_SETTINGS):
             _run(q, f"SGDMomentum({_hp(kwargs)}) against torch.optim.SGD, {where}", SGDMomentum,
                  lambda arg, kw=kwargs: ref.SGDMomentum(arg, **kw), _torch_sgd(kwargs), "torch.optim.SGD",
-                 _single(problem, kwargs, SGD_DEFAULTS), _sgd_state, _rules(SGD_MISTAKES, SGD_DEFAULTS, kwargs))
+                 _Setup(problem, kwargs, SGD_DEFAULTS), _sgd_state, _rules(SGD_MISTAKES, SGD_DEFAULTS, kwargs))
 
 
 def rmsprop_matches_torch(RMSProp):
@@ -397,7 +380,7 @@ def rmsprop_matches_torch(RMSProp):
         for kwargs, problem, where in _cases(RMSPROP_SETTINGS):
             _run(q, f"RMSProp({_hp(kwargs)}) against torch.optim.RMSprop, {where}", RMSProp,
                  lambda arg, kw=kwargs: ref.RMSProp(arg, **kw), _torch_rmsprop(kwargs), "torch.optim.RMSprop",
-                 _single(problem, kwargs, RMSPROP_DEFAULTS), _rmsprop_state,
+                 _Setup(problem, kwargs, RMSPROP_DEFAULTS), _rmsprop_state,
                  _rules(RMSPROP_MISTAKES, RMSPROP_DEFAULTS, kwargs))
 
 
@@ -407,7 +390,7 @@ def adam_matches_torch(Adam):
         for kwargs, problem, where in _cases(ADAM_SETTINGS):
             _run(q, f"Adam({_hp(kwargs)}) against torch.optim.Adam, {where}", Adam,
                  lambda arg, kw=kwargs: ref.Adam(arg, **kw), _torch_adam(kwargs), "torch.optim.Adam",
-                 _single(problem, kwargs, ADAM_DEFAULTS), _adam_state,
+                 _Setup(problem, kwargs, ADAM_DEFAULTS), _adam_state,
                  _rules({**ADAM_MISTAKES, **ADAM_L2_MISTAKES}, ADAM_DEFAULTS, kwargs))
 
 
@@ -417,7 +400,7 @@ def adam_decoupled_matches_adamw(Adam):
         for kwargs, problem, where in _cases(ADAMW_SETTINGS):
             _run(q, f"Adam({_hp(kwargs)}) against torch.optim.AdamW, {where}", Adam,
                  lambda arg, kw=kwargs: ref.Adam(arg, **kw), _torch_adam(kwargs), "torch.optim.AdamW",
-                 _single(problem, kwargs, ADAM_DEFAULTS), _adam_state,
+                 _Setup(problem, kwargs, ADAM_DEFAULTS), _adam_state,
                  _rules({**ADAMW_MISTAKES, **ADAM_MISTAKES}, ADAM_DEFAULTS, kwargs))
 
 
@@ -437,58 +420,162 @@ LR_FACTORS = (1.0, 0.5, 2.0, 0.25, 1.5)  # lr of each group × these, step by st
 MOMENTA = (0.9, 0.6, 0.95, 0.8, 0.7)  # never 0: torch.optim.SGD then keeps its old buffer
 
 
-def _schedule(lrs, sgd: bool):
+def _schedule(lrs, lr: bool = True, momentum: bool = False):
+    """Set each group's lr (and momentum) before step k, as a scheduler does."""
     def schedule(param_groups, k):
-        for group, lr in zip(param_groups, lrs):
-            group["lr"] = lr * LR_FACTORS[k]
-            if sgd:
+        for group, lr0 in zip(param_groups, lrs):
+            if lr:
+                group["lr"] = lr0 * LR_FACTORS[k]
+            if momentum:
                 group["momentum"] = MOMENTA[k]
     return schedule
 
 
+def _learner_flat(Learner, problem: _Problem, kwargs: dict, n_steps: int) -> dict:
+    """The learner's optimizer over every parameter with the constructor's settings (a mistake's values)."""
+    params = problem.params()
+    opt = Learner([params[n] for names in GROUP_NAMES for n in names], **kwargs)
+    for k in range(n_steps):
+        problem.backward(params, k)
+        opt.step()
+    return params
+
+
+def _groups_consistent(q, label, Learner, problem, groups, kwargs) -> None:
+    """The learner's optimizer over 3 param groups equals one learner optimizer per group, stepped together on the
+    same gradients; the parameter without a gradient never moves. Judged against the learner's own optimizer, so a
+    mistake in the update rule (another question's) costs nothing here."""
+    with q.check(label):
+        params = problem.params()
+        multi = q.call(Learner, [dict(params=[params[n] for n in names], **hp) for names, hp in groups],
+                       forbid_optim=True, **kwargs)
+        alone = problem.params()
+        singles = [q.call(Learner, [alone[n] for n in names], forbid_optim=True, **{**kwargs, **hp})
+                   for names, hp in groups]
+        for k in range(N_STEPS):
+            problem.backward(params, k)
+            problem.backward(alone, k)
+            _step(q, multi, label, k, NONE_GRAD_HINT)
+            for single in singles:
+                _step(q, single, label + " (one optimizer per group)", k, NONE_GRAD_HINT)
+            for i, (names, hp) in enumerate(groups):
+                for name in names:
+                    after = f"{label}: after step {k + 1} of {N_STEPS}, parameter `{name}` in param group {i}"
+                    got = params[name].detach()
+                    if name not in USED:
+                        want = problem.start[name]
+                        if not _same(got, want, _tolerance(problem.dtype, want)):
+                            q.compare(f"{after} (its .grad is None: skip it, it must not change)", got, want,
+                                      **_tolerance(problem.dtype, want))
+                        continue
+                    want, tol = alone[name].detach(), _tolerance(problem.dtype, alone[name])
+                    if not _same(got, want, tol):
+                        try:
+                            flat = {"the constructor's hyper-parameters used for every param group (read lr and "
+                                    "the others from each `group` in step)":
+                                    _learner_flat(Learner, problem, kwargs, k + 1)[name].detach()}
+                        except Exception:
+                            flat = {}
+                        q.compare(f"{after}, against your {getattr(Learner, '__name__', 'optimizer')} made for that "
+                                  f"group alone with {_hp({**kwargs, **hp})}", got, want, mistakes=flat, **tol)
+
+
+def _learner_scheduled(make, problem, groups, kwargs, schedule, n_steps: int) -> dict:
+    """An optimizer (the learner's, or a known mistake's) over the groups, run with `schedule`."""
+    params = problem.params()
+    opt = make([dict(params=[params[n] for n in names], **hp) for names, hp in groups], **kwargs)
+    for k in range(n_steps):
+        problem.backward(params, k)
+        schedule(opt.param_groups, k)
+        opt.step()
+    return params
+
+
+def _schedule_followed(q, label, Learner, make_ref, make_torch, torch_name, problem, groups, kwargs, lrs, sgd):
+    """With lr (and momentum) changed in param_groups between steps, the learner's optimizer equals the reference
+    and PyTorch's. Where its update rule is wrong even without a schedule (another question's), the schedule can
+    only be judged by its effect: changing lr between steps must change the steps."""
+    schedule = _schedule(lrs, lr=True, momentum=sgd)
+    fixed_lr = _schedule(lrs, lr=False, momentum=sgd)  # the same, but lr never changes
+    with q.check(label):
+        def build(make, learner=False):
+            params = problem.params()
+            arg = [dict(params=[params[n] for n in names], **hp) for names, hp in groups]
+            return params, (q.call(make, arg, forbid_optim=True, **kwargs) if learner else make(arg))
+        # The learner's and the reference's optimizers, with the schedule and with lr left fixed; PyTorch's.
+        (p_a, a), (p_u, u) = build(Learner, True), build(Learner, True)
+        (p_r, r), (p_ru, ru), (p_t, t) = build(make_ref), build(make_ref), build(make_torch)
+        rule_right, moved = True, False
+        for k in range(N_STEPS):
+            for p, o, sched in ((p_a, a, schedule), (p_u, u, fixed_lr), (p_r, r, schedule), (p_ru, ru, fixed_lr),
+                                (p_t, t, schedule)):
+                problem.backward(p, k)
+                sched(o.param_groups, k)
+            _step(q, a, label, k, NONE_GRAD_HINT)
+            _step(q, u, label, k, NONE_GRAD_HINT)
+            r.step()
+            ru.step()
+            t.step()
+            for name in USED:
+                tol = _tolerance(problem.dtype, p_r[name])
+                got = p_a[name].detach()
+                moved = moved or not _same(got, p_u[name].detach(), tol)
+                rule_right = rule_right and _same(p_u[name].detach(), p_ru[name].detach(), tol)
+                if not rule_right:
+                    continue
+                what = f"{label}: after step {k + 1} of {N_STEPS}, parameter `{name}`"
+                for want, against in ((p_r[name], ""), (p_t[name], f" against {torch_name}")):
+                    if _same(got, want.detach(), tol):
+                        continue
+                    read = " (read them from each `group` at every step: a schedule changes them between steps)"
+                    mistakes = {f"lr read once at construction{read}": p_u[name].detach()}
+                    if sgd:
+                        lr_in_buffer = next(m for m in SGD_MISTAKES if m.startswith("lr folded"))
+                        for mistake, make, sched in (
+                                (f"lr and momentum read once at construction{read}", Learner,
+                                 _schedule(lrs, lr=False, momentum=False)),
+                                (f"momentum read once at construction{read}", Learner,
+                                 _schedule(lrs, lr=True, momentum=False)),
+                                (lr_in_buffer, lambda arg, **kw: _Rule(arg, _sgd_rule("lr in buffer"),
+                                                                       **{**SGD_DEFAULTS, **kw}), schedule)):
+                            try:
+                                mistakes[mistake] = _learner_scheduled(make, problem, groups, kwargs, sched,
+                                                                       k + 1)[name].detach()
+                            except Exception:
+                                pass
+                    q.compare(what + against, got, want.detach(), **tol, mistakes=mistakes)
+        if not moved:
+            raise AssertionError(f"{label}: changing group['lr'] between steps did not change the steps: read lr "
+                                 "(and the other settings) from each `group` at every step.")
+
+
 def optimizers_param_groups(SGDMomentum, RMSProp, Adam):
-    """Each optimizer honours every param group's own settings, skips a parameter whose .grad is None, and
-    follows lr (and momentum) changed in param_groups between steps, as a schedule does."""
+    """Each optimizer honours every param group's own settings (against itself, one optimizer per group), skips a
+    parameter whose .grad is None, and follows lr (and momentum) changed in param_groups between steps."""
     learners = {"SGDMomentum": SGDMomentum, "RMSProp": RMSProp, "Adam": Adam, "Adam(decoupled=True)": Adam}
     with Question("param groups") as q:
         for opt_name, (kwargs, own) in GROUPS.items():
-            Ref, make_torch, torch_name, defaults, state_names, mistakes, rule = _KINDS[opt_name]
+            Ref, make_torch, torch_name, defaults = _KINDS[opt_name]
             groups = list(zip(GROUP_NAMES, own + [{}]))
             lrs = [hp.get("lr", kwargs.get("lr", defaults["lr"])) for _, hp in groups]
-            make_ref = (lambda arg, kw=kwargs, R=Ref: R(arg, **kw))
             sgd = opt_name == "SGDMomentum"
-            changed = "lr and momentum" if sgd else "lr"
-            # Mistakes of these settings: the constructor's settings used for every group; settings read once.
-            flat = {"the constructor's hyper-parameters used for every param group (read lr and the others "
-                    "from each `group` in step)":
-                    lambda arg, kw={**defaults, **kwargs}, rule=rule: _Rule([p for g in arg for p in g["params"]],
-                                                                            rule, **kw)}
-            once = {f"{changed} read once at construction (read them from each `group` at every step: a schedule "
-                    "changes them between steps)": (make_ref,)}
-            hint = " (a parameter whose .grad is None must be skipped: `if p.grad is None: continue`)"
             for dtype in FLOAT_DTYPES:
                 for device in devices():
                     problem = _Problem(seed=7, dtype=dtype, device=device)
                     where = f"{str(dtype)[6:]} on {device.type}"
                     label = f"{opt_name}({_hp(kwargs)}) with 3 param groups {[hp for _, hp in groups]}"
-                    _run(q, f"{label}, against {torch_name}, {where}", learners[opt_name], make_ref,
-                         make_torch(kwargs), torch_name, _Setup(problem, groups, kwargs, defaults), state_names,
-                         _rules(mistakes, defaults, kwargs), extra_mistakes=flat, hint=hint)
-                    setup = _Setup(problem, groups, kwargs, defaults, schedule=_schedule(lrs, sgd))
-                    _run(q, f"{label} whose {changed} change between steps, against {torch_name}, {where}",
-                         learners[opt_name], make_ref, make_torch(kwargs), torch_name, setup, state_names,
-                         _rules(mistakes, defaults, kwargs), extra_mistakes=once, hint=hint)
+                    _groups_consistent(q, f"{label}, {where}", learners[opt_name], problem, groups, kwargs)
+                    _schedule_followed(
+                        q, f"{label} whose lr{' and momentum' if sgd else ''} change between steps, {where}",
+                        learners[opt_name], lambda arg, kw=kwargs, R=Ref: R(arg, **kw), make_torch(kwargs),
+                        torch_name, problem, groups, kwargs, lrs, sgd)
 
 
-_KINDS = {  # reference, torch optimizer, its name, defaults, state names, known mistakes, the correct rule
-    "SGDMomentum": (ref.SGDMomentum, _torch_sgd, "torch.optim.SGD", SGD_DEFAULTS, _sgd_state, SGD_MISTAKES,
-                    _sgd_rule()),
-    "RMSProp": (ref.RMSProp, _torch_rmsprop, "torch.optim.RMSprop", RMSPROP_DEFAULTS, _rmsprop_state,
-                RMSPROP_MISTAKES, _rmsprop_rule()),
-    "Adam": (ref.Adam, _torch_adam, "torch.optim.Adam", ADAM_DEFAULTS, _adam_state,
-             {**ADAM_MISTAKES, **ADAM_L2_MISTAKES}, _adam_rule()),
-    "Adam(decoupled=True)": (ref.Adam, _torch_adam, "torch.optim.AdamW", ADAM_DEFAULTS, _adam_state,
-                             {**ADAMW_MISTAKES, **ADAM_MISTAKES}, _adam_rule()),
+_KINDS = {  # reference, torch optimizer, its name, defaults
+    "SGDMomentum": (ref.SGDMomentum, _torch_sgd, "torch.optim.SGD", SGD_DEFAULTS),
+    "RMSProp": (ref.RMSProp, _torch_rmsprop, "torch.optim.RMSprop", RMSPROP_DEFAULTS),
+    "Adam": (ref.Adam, _torch_adam, "torch.optim.Adam", ADAM_DEFAULTS),
+    "Adam(decoupled=True)": (ref.Adam, _torch_adam, "torch.optim.AdamW", ADAM_DEFAULTS),
 }
 
 
@@ -626,3 +713,20 @@ def one_cycle_matches_torch(one_cycle):
                 q.compare(f"{label}: the momenta at steps 0 … {args[0] - 1} (index = step)", moms, want_mom,
                           mistakes={k: torch.tensor([v[1] for v in vs], dtype=torch.float64)
                                     for k, vs in variants.items()}, rtol=1e-7, atol=1e-12)
+
+
+def _settle_optimizer_classes() -> None:
+    """Make one of each optimizer class here now, at import, so that torch's own first-use changes are done.
+
+    Making the first `torch.optim.Optimizer` imports torch._dynamo, which rebinds `torch.manual_seed`, and wraps
+    the class's `step` in a profiling hook (`Optimizer._patch_step_function`). The autograde guard imports the checks
+    before it takes its snapshot, so doing both here keeps those changes from reading as "the notebook replaced
+    torch.manual_seed" or "... replaced solutions.optimizers.SGDMomentum.step" while grading.
+    """
+    p = torch.zeros(1, requires_grad=True)
+    for cls in (ref.SGDMomentum, ref.RMSProp, ref.Adam):
+        cls([p])
+    _Rule([p], rule=None)
+
+
+_settle_optimizer_classes()
