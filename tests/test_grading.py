@@ -11,47 +11,20 @@ from autograder import catalogue, course
 pytestmark = pytest.mark.slow
 
 
-def pack(variants):
-    """Group variants into submissions: one answer per exercise, disjoint lost cells in each."""
-    packs: list[list] = []
-    for v in variants:
-        for p in packs:
-            if all(v.answer != w.answer and not set(v.loses) & set(w.loses) for w in p):
-                p.append(v)
-                break
-        else:
-            packs.append([v])
-    return packs
-
-
-def _notebook_of(answer: str, release_dir) -> str:
-    for path in sorted(release_dir.glob("*.ipynb")):
-        for cell in course.authoring.read(path).cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == answer:
-                return path.name
-    raise AssertionError(f"catalogue answer {answer!r} is in no release notebook")
-
-
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """(expected, actual) per learner: graded-cell scores from the real gradebook."""
+    """(catalogue submissions, gradebook scores, course root)."""
     root = tmp_path_factory.mktemp("course")
     course.new_course(root)
     release_dir = root / "release" / course.ASSIGNMENT
     course.release(root)
     reference = course.reference_answers()
-    all_notebooks = sorted(p.name for p in release_dir.glob("*.ipynb"))
-    learners = {"reference": ({n: reference for n in all_notebooks}, []),
-                "untouched": ({n: {} for n in all_notebooks}, [])}
-    by_notebook: dict[str, list] = {}
-    for v in catalogue.variants():
-        by_notebook.setdefault(_notebook_of(v.answer, release_dir), []).append(v)
-    for nb_name, variants in by_notebook.items():
-        for i, p in enumerate(pack([v for v in variants if v.correct]) + pack([v for v in variants if not v.correct])):
-            answers = {**reference, **{v.answer: v.source for v in p}}
-            learners[f"{nb_name[:2]}-{i}"] = ({nb_name: answers}, p)
-    for learner, (notebooks, _) in learners.items():
-        course.submit(root, learner, {n: course.fill(release_dir / n, a) for n, a in notebooks.items()})
+    notebooks = sorted(release_dir.glob("*.ipynb"))
+    course.submit(root, "reference", {p.name: course.fill(p, reference) for p in notebooks})
+    course.submit(root, "untouched", {p.name: course.fill(p, {}) for p in notebooks})
+    learners = catalogue.submissions(release_dir, reference)
+    for learner, (notebook, answers, _) in learners.items():
+        course.submit(root, learner, {notebook: course.fill(release_dir / notebook, answers)})
     course.autograde(root)
     scores: dict[str, dict] = {}
     for row in course.grades(course.db_url_of(root)):
@@ -73,23 +46,21 @@ def test_untouched_release_gets_zero(graded):
 
 def test_every_variant_is_graded_as_catalogued(graded):
     learners, scores, _ = graded
-    wrong = []
-    for learner, (notebooks, variants) in learners.items():
-        if not variants:
-            continue
-        (nb_name,) = notebooks
-        lost_expected = {c for v in variants for c in v.loses}
-        for (notebook, cell), (score, max_score) in scores[learner].items():
-            if notebook != nb_name.removesuffix(".ipynb"):
-                continue
-            if (cell in lost_expected) != (score < max_score):
-                culprit = [v.name for v in variants if cell in v.loses] or [v.name for v in variants]
-                wrong.append(f"{notebook}/{cell}: {score}/{max_score} with {culprit}")
+    wrong = [f"{r['notebook']} {r['answer']} '{r['variant']}' ({r['learner']}): kept {r['missed']}, "
+             f"also lost {r['unexpected']}" for r in catalogue.verdicts(learners, scores) if not r["graded_right"]]
     assert not wrong, "variants graded against the catalogue:\n" + "\n".join(wrong)
 
 
+def test_every_exercise_has_alternatives_and_mistakes(graded):
+    reference = course.reference_answers()
+    have = {(v.answer, v.correct) for v in catalogue.variants()}
+    missing = [f"{a} ({kind})" for a in reference for kind, flag in (("a correct variant", True), ("a mistake", False))
+               if (a, flag) not in have]
+    assert not missing, "exercises without catalogued answers: " + ", ".join(missing)
+
+
 def test_feedback_and_export_work_on_the_graded_course(graded):
-    _, scores, root = graded
+    _, _, root = graded
     course.feedback(root)
     html = list((root / "feedback" / "reference" / course.ASSIGNMENT).glob("*.html"))
     assert html, "no feedback was generated"
