@@ -26,7 +26,7 @@ def generator(seed: int) -> torch.Generator:
 
 def randn(*shape, seed: int, dtype=torch.float32, device="cpu", scale: float = 1.0) -> torch.Tensor:
     """Normal values, drawn on the CPU from `seed` then moved, so every device sees the same numbers."""
-    return (torch.randn(*shape, generator=generator(seed), dtype=torch.float64) * scale).to(device, dtype)
+    return (torch.randn(shape, generator=generator(seed), dtype=torch.float64) * scale).to(device, dtype)
 
 
 def randint(high: int, shape, seed: int, device="cpu") -> torch.Tensor:

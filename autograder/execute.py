@@ -21,7 +21,7 @@ from traitlets import Integer
 
 ABORTED = "KernelDied"  # the ename of a cell whose kernel died or hung; it is not replayed
 _MESSAGE_ONLY = {"QuestionFailed", "NotAnswered", "Mismatch", "ForbiddenCall"}
-GUARD_SOURCE = "import autograder.guard as _g; _g.install(memory_limit_mb={mb}); del _g"
+GUARD_SOURCE = "import autograder.guard as _g; _g.install(memory_limit_mb={mb}, cpu_threads={threads}); del _g"
 
 
 def _error(ename: str, evalue: str):
@@ -35,11 +35,13 @@ class GuardedExecute(Execute):
     max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
     memory_limit_mb = Integer(8192, help="Address-space limit of the kernel on CPU-only machines; "
                                          "0 for none.").tag(config=True)
+    cpu_threads = Integer(1, help="torch CPU threads in the grading kernel; 0 leaves torch's default.").tag(
+        config=True)
     max_restarts = Integer(3, help="Kernel restarts per notebook before the remaining cells are "
                                    "marked as not run.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        guard = new_code_cell(GUARD_SOURCE.format(mb=self.memory_limit_mb))
+        guard = new_code_cell(GUARD_SOURCE.format(mb=self.memory_limit_mb, threads=self.cpu_threads))
         nb.cells.insert(0, guard)
         self._started = time.monotonic()
         self._restarts = 0

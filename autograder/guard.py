@@ -71,16 +71,20 @@ def _audit(event: str, args) -> None:
             _reads.append(path)
 
 
-def install(memory_limit_mb: int = 0) -> None:
+def install(memory_limit_mb: int = 0, cpu_threads: int = 0) -> None:
     """Record what the tests rely on; call once, before any learner code runs.
 
     `memory_limit_mb` caps the kernel's address space on CPU-only machines, so a submission
     that allocates without bound gets a MemoryError instead of taking the grader down
-    (CUDA reserves far more address space than it uses, so no cap there).
+    (CUDA reserves far more address space than it uses, so no cap there). `cpu_threads`
+    sets torch's CPU threads: the tests' small tensors run fastest on one, and a grading
+    machine's cores are better spent on several notebooks at once.
     """
     if _snapshot:
         return
     import torch
+    if cpu_threads:
+        torch.set_num_threads(cpu_threads)
     if memory_limit_mb and not torch.cuda.is_available():
         import resource
         limit = memory_limit_mb * 2**20

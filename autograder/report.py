@@ -126,6 +126,9 @@ class Question:
         except NotImplementedError as exc:
             # Name the function whose stub raised: the innermost frame, not the lambda around it.
             frames = traceback.extract_tb(exc.__traceback__)
+            if frames and frames[-1].name == "_forward_unimplemented":  # an nn.Module without forward
+                raise AssertionError(f"{name} has no `forward` method: check its spelling and indentation") \
+                    from None
             name = frames[-1].name if frames and frames[-1].name != "<lambda>" else name
             where = f"`{name}`" if name not in ("<lambda>", "__init__") else "your answer"
             raise NotAnswered(f"{self.name}: not answered yet. Replace `raise NotImplementedError()` in "
