@@ -21,8 +21,9 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/workbook demo
 
+# Two workers, a test file each at a time: most of the suite waits on nbgrader and its kernels.
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 release: $(VENV)/.installed
 	$(BIN)/workbook release
