@@ -130,7 +130,13 @@ class Question:
                 raise AssertionError(f"{name} has no `forward` method: check its spelling and indentation") \
                     from None
             name = frames[-1].name if frames and frames[-1].name != "<lambda>" else name
-            where = f"`{name}`" if name not in ("<lambda>", "__init__") else "your answer"
+            tb = exc.__traceback__
+            while tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            owner = tb.tb_frame.f_locals.get("self") if tb is not None else None
+            if owner is not None and name != "<lambda>":  # a method: `Embedding.__init__`, `Adam.step`
+                name = f"{type(owner).__name__}.{name}"
+            where = f"`{name}`" if name != "<lambda>" else "your answer"
             raise NotAnswered(f"{self.name}: not answered yet. Replace `raise NotImplementedError()` in "
                               f"{where} with your code, run that cell, then run this test again.") from None
         except RecursionError:

@@ -10,6 +10,10 @@ that check, with its message, instead of stopping the cell.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
+
 from .report import NotAnswered, Question
 
 
@@ -18,10 +22,30 @@ class Test:
 
     def __init__(self, name: str):
         self._q = Question(name, verbose=True)
-        self._q.__enter__()
+        self._q.__enter__()  # the tampering check
+        # Silence stderr and warnings inside each check only: a cell that stops between Test()
+        # and done() must not leave the learner's kernel without stderr and warnings.
+        self._q._stack.close()
         self._finished = False
+        self._unmade: list[str] = []  # `make` checks that failed: later checks probably fail for that reason
+
+    @contextlib.contextmanager
+    def _check(self, what: str):
+        """`Question.check`, with stderr and warnings silenced inside (nbgrader scores stderr as zero)."""
+        __tracebackhide__ = True
+        with self._q.check(what), warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            try:
+                yield
+            except NotAnswered:
+                raise
+            except AssertionError as exc:
+                if self._unmade:
+                    raise AssertionError(f"{exc} (probably because \"{self._unmade[0]}\" failed above)") from None
+                raise
 
     def _run(self, make, what: str):
+        __tracebackhide__ = True
         try:
             return self._q.call(make)
         except NotAnswered:
@@ -32,20 +56,32 @@ class Test:
 
     def make(self, make, what: str):
         """Run `make()` as a check (building an object, say) and return its result, or None if it failed."""
+        __tracebackhide__ = True
         if self._finished:
             return None
-        result = None
-        with self._q.check(what):
+        result, failed = None, len(self._q.failed)
+        with self._check(what):
             result = self._run(make, what)
+        if len(self._q.failed) > failed:
+            self._unmade.append(what)
         return result
 
     def close(self, make, expected, what: str, hint: str = "", **tolerance) -> None:
-        """Check that `make()` returns a value close to `expected` (same shape, dtype, device)."""
+        """Check that `make()` returns a value close to `expected` (same shape, dtype, device).
+
+        `expected` may be a function (a `lambda`), called inside the check: pass one when the
+        expected value uses the learner's objects (`lambda: emb.weight[[4, 4, 9]]`), so that an
+        error there fails this check instead of stopping the cell.
+        """
+        __tracebackhide__ = True
         if self._finished:
             return
-        with self._q.check(what):
+        with self._check(what):
             try:
-                self._q.compare(what, self._run(make, what), expected, **tolerance)
+                actual = self._run(make, what)
+                if callable(expected):
+                    expected = self._q.call(expected)
+                self._q.compare(what, actual, expected, **tolerance)
             except NotAnswered:
                 raise
             except AssertionError as exc:
@@ -53,17 +89,19 @@ class Test:
 
     def true(self, make, what: str, hint: str = "") -> None:
         """Check that `make()` returns something true."""
+        __tracebackhide__ = True
         if self._finished:
             return
-        with self._q.check(what):
+        with self._check(what):
             if not self._run(make, what):
                 raise AssertionError(f"{what}: not so.{' Hint: ' + hint if hint else ''}")
 
     def raises(self, make, error: type, what: str, hint: str = "") -> None:
         """Check that `make()` raises `error`."""
+        __tracebackhide__ = True
         if self._finished:
             return
-        with self._q.check(what):
+        with self._check(what):
             try:
                 make()
             except error:
@@ -77,6 +115,7 @@ class Test:
 
     def done(self) -> None:
         """Print the summary; raise AssertionError listing the failures, if any."""
+        __tracebackhide__ = True
         if not self._finished:
             self._finished = True
             self._q.__exit__(None, None, None)

@@ -1,18 +1,18 @@
 """Helpers the lesson-5 notebooks use besides the exercises: device, data, plots, progress."""
+from __future__ import annotations
+
 import os
-
-import torch
-
-from . import data
 
 __all__ = ["data", "device", "grading"]
 
 
-def device() -> torch.device:
+def device() -> "torch.device":
     """The device notebooks compute on: CUDA when available, else CPU.
 
     The environment variable ``WORKBOOK_DEVICE`` (``cpu``, ``cuda``, ``cuda:1``...) overrides.
     """
+    import torch  # here: `workbook check` and `workbook lab` need neither torch nor pandas (seconds each)
+
     name = os.environ.get("WORKBOOK_DEVICE")
     if name:
         dev = torch.device(name)
@@ -32,3 +32,12 @@ def grading() -> bool:
     graded answers are checked the same way either way.
     """
     return os.environ.get("NBGRADER_EXECUTION") in ("autograde", "validate")
+
+
+def __getattr__(name: str):
+    """`workbook.data` is imported on first use (it pulls in pandas and torch)."""
+    if name == "data":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.data")
+    raise AttributeError(f"module 'workbook' has no attribute {name!r}")
