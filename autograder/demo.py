@@ -53,6 +53,7 @@ def plot(rows: list[dict], png: Path) -> Path:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     import pandas as pd
     df = pd.DataFrame(rows)
     totals = df.groupby("learner")[["score", "max_score"]].sum()
@@ -65,6 +66,7 @@ def plot(rows: list[dict], png: Path) -> Path:
     ax2.hist(pct.values, bins=range(0, 101, 10), color="tab:green", edgecolor="white")
     ax2.set_xlabel("grade (%)")
     ax2.set_ylabel("learners")
+    ax2.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax2.set_title("Grade distribution")
     fig.tight_layout()
     fig.savefig(png, dpi=120)
