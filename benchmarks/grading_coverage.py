@@ -9,22 +9,12 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from autograder import catalogue, course
+from autograder import catalogue
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        course.new_course(root)
-        course.release(root)
-        release_dir = root / "release" / course.ASSIGNMENT
-        learners = catalogue.submissions(release_dir, course.reference_answers())
-        for learner, (notebook, answers, _) in learners.items():
-            course.submit(root, learner, {notebook: course.fill(release_dir / notebook, answers)})
-        course.autograde(root)
-        scores = defaultdict(dict)
-        for row in course.grades(course.db_url_of(root)):
-            scores[row["learner"]][(row["notebook"], row["cell"])] = (row["score"], row["max_score"])
+        learners, scores, _ = catalogue.grade(Path(tmp))
     tally = defaultdict(lambda: {"mistakes_tried": 0, "mistakes_caught": 0, "alternatives_tried": 0,
                                  "alternatives_accepted": 0, "wrongly_graded": []})
     for r in catalogue.verdicts(learners, scores):

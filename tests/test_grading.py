@@ -13,23 +13,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
-    """(catalogue submissions, gradebook scores, course root)."""
-    root = tmp_path_factory.mktemp("course")
-    course.new_course(root)
-    release_dir = root / "release" / course.ASSIGNMENT
-    course.release(root)
+    """(catalogue submissions, gradebook scores, course roots), with a reference and an untouched learner."""
+    release_dir = course.REPO / "release" / course.ASSIGNMENT
     reference = course.reference_answers()
     notebooks = sorted(release_dir.glob("*.ipynb"))
-    course.submit(root, "reference", {p.name: course.fill(p, reference) for p in notebooks})
-    course.submit(root, "untouched", {p.name: course.fill(p, {}) for p in notebooks})
-    learners = catalogue.submissions(release_dir, reference)
-    for learner, (notebook, answers, _) in learners.items():
-        course.submit(root, learner, {notebook: course.fill(release_dir / notebook, answers)})
-    course.autograde(root)
-    scores: dict[str, dict] = {}
-    for row in course.grades(course.db_url_of(root)):
-        scores.setdefault(row["learner"], {})[(row["notebook"], row["cell"])] = (row["score"], row["max_score"])
-    return learners, scores, root
+    extra = {"reference": {p.name: course.fill(p, reference) for p in notebooks},
+             "untouched": {p.name: course.fill(p, {}) for p in notebooks}}
+    return catalogue.grade(tmp_path_factory.mktemp("grading"), extra)
 
 
 def test_reference_answers_get_full_marks(graded):
@@ -60,7 +50,8 @@ def test_every_exercise_has_alternatives_and_mistakes(graded):
 
 
 def test_feedback_and_export_work_on_the_graded_course(graded):
-    _, _, root = graded
+    _, scores, roots = graded
+    root = next(r for r in roots if (r / "submitted" / "reference").exists())
     course.feedback(root)
     html = list((root / "feedback" / "reference" / course.ASSIGNMENT).glob("*.html"))
     assert html, "no feedback was generated"

@@ -81,6 +81,35 @@ def verdicts(learners: dict, scores: dict) -> list[dict]:
     return rows
 
 
+def grade(folder, extra: dict | None = None, workers: int = 2) -> tuple[dict, dict, list]:
+    """Autograde every catalogued variant, plus `extra` learners (name → {file: notebook}), for real.
+
+    The submissions are spread over `workers` course folders under `folder`, autograded at once.
+    Returns (the catalogue's submissions, scores: learner → {(notebook, cell): (score, max)}, the course roots).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+    from pathlib import Path
+
+    from .. import course
+    roots = [Path(folder) / f"course{i}" for i in range(workers)]
+    for root in roots:
+        course.new_course(root)
+        course.release(root)
+    release_dir = roots[0] / "release" / course.ASSIGNMENT
+    learners = submissions(release_dir, course.reference_answers())
+    jobs = [(name, {notebook: course.fill(release_dir / notebook, answers)})
+            for name, (notebook, answers, _) in learners.items()] + list((extra or {}).items())
+    for i, (name, notebooks) in enumerate(jobs):
+        course.submit(roots[i % workers], name, notebooks)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(course.autograde, roots))
+    scores: dict[str, dict] = {}
+    for root in roots:
+        for row in course.grades(course.db_url_of(root)):
+            scores.setdefault(row["learner"], {})[(row["notebook"], row["cell"])] = (row["score"], row["max_score"])
+    return learners, scores, roots
+
+
 def variants(notebook: str | None = None) -> list[Variant]:
     """Every catalogued variant, or those of one notebook module (`"embeddings"`)."""
     found = []
