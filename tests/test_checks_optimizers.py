@@ -378,7 +378,7 @@ def test_unanswered_stub_says_so():
 
     fails(hidden.sgd_momentum_matches_torch, Stub, says="not answered yet")
     message = fails(hidden.sgd_momentum_matches_torch, HalfDone, says="not answered yet")
-    assert "`step`" in message and "checks failed" not in message, message
+    assert "step`" in message and "checks failed" not in message, message
 
 
 # ------------------------------------------------------------------ schedules

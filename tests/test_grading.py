@@ -50,10 +50,11 @@ def test_every_exercise_has_alternatives_and_mistakes(graded):
 
 
 def test_feedback_and_export_work_on_the_graded_course(graded):
-    _, scores, roots = graded
-    root = next(r for r in roots if (r / "submitted" / "reference").exists())
-    course.feedback(root)
-    html = list((root / "feedback" / "reference" / course.ASSIGNMENT).glob("*.html"))
-    assert html, "no feedback was generated"
-    csv = course.export(root, root / "grades.csv").read_text()
+    _, _, roots = graded
+    csv = ""
+    for root in roots:
+        csv += course.export(root, root / "grades.csv").read_text()
+        if (root / "submitted" / "reference").exists():
+            course.feedback(root)
+            assert list((root / "feedback" / "reference" / course.ASSIGNMENT).glob("*.html")), "no feedback"
     assert "reference" in csv and "untouched" in csv
