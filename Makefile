@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 TORCH  ?= torch==2.13.0
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: demo test release benchmarks lab clean
+.PHONY: demo test catalogue release benchmarks lab kit learner-env clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +16,22 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -c "import setuptools" 2>/dev/null || $(BIN)/python -m pip install --quiet "setuptools>=68"  # make kit
 	touch $@
 
 demo: $(VENV)/.installed
+	.ci/install-debian bubblewrap
 	$(BIN)/workbook demo
 
 # Two workers, a test file each at a time: most of the suite waits on nbgrader and its kernels.
 test: $(VENV)/.installed
+	.ci/install-debian bubblewrap postgresql chromium
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Every catalogued answer through a real nbgrader autograde (make test grades a covering sample of them).
+catalogue: $(VENV)/.installed
+	.ci/install-debian bubblewrap
+	$(BIN)/python -m autograder.catalogue
 
 release: $(VENV)/.installed
 	$(BIN)/workbook release
@@ -34,5 +42,14 @@ benchmarks: $(VENV)/.installed
 lab: $(VENV)/.installed
 	$(BIN)/workbook lab
 
+# The learner kit, dist/kit/: the learner wheel (the `workbook` package only), the release notebooks and a
+# README for learners; refused if anything in it holds reference code.
+kit: $(VENV)/.installed
+	$(BIN)/workbook kit
+
+# The kit installed into a learner's environment (build/learner-venv: PyTorch and the kit only; made once).
+learner-env: $(VENV)/.installed
+	$(BIN)/workbook kit --venv build/learner-venv
+
 clean:
-	rm -rf demo .pytest_cache
+	rm -rf demo dist .pytest_cache

@@ -1,4 +1,4 @@
-"""nbgrader configuration of the Lesson 5 workbook (course id, limits, autograde executor, gradebook)."""
+"""nbgrader configuration of the Lesson 5 workbook (course id, limits, the sandboxed executor, gradebook)."""
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
@@ -7,8 +7,8 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     DeduplicateIds, GetGrades, IgnorePattern, LimitOutput, OverwriteCells,
                                     OverwriteKernelspec, SaveAutoGrades)
 
-from autograder.execute import GuardedExecute
-from autograder.sanitize import DropEmptyMetadata
+from autograder.execute import SandboxedExecute
+from autograder.steps import DropEmptyMetadata, FlagForReview, Quarantine, SafeNotebookExporter
 
 c = get_config()  # noqa: F821  (provided by nbgrader)
 
@@ -16,19 +16,21 @@ c.CourseDirectory.course_id = "lesson5"
 # nbgrader's own folders (source/, release/, submitted/, autograded/, feedback/) live under the
 # course root; our packages `solutions/` and `autograder/` are not nbgrader folders.
 c.CourseDirectory.root = os.environ.get("WORKBOOK_COURSE_ROOT", os.path.dirname(os.path.abspath(__file__)))
-if os.environ.get("WORKBOOK_DB_URL"):  # e.g. postgresql://..., else sqlite:///<root>/gradebook.db
+if os.environ.get("WORKBOOK_DB_URL"):  # e.g. postgresql+psycopg://..., else sqlite:///<root>/gradebook.db
     c.CourseDirectory.db_url = os.environ["WORKBOOK_DB_URL"]
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.png"]
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
+# A file that is not a notebook is graded as an empty one (and flagged), not a crash of the batch.
+c.Autograde.exporter_class = SafeNotebookExporter
 c.Autograde.sanitize_preprocessors = [
-    ClearOutput, DeduplicateIds, DropEmptyMetadata, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+    Quarantine, ClearOutput, DeduplicateIds, DropEmptyMetadata, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
 ]
-# Autograde with the guarded executor (integrity snapshot, kernel-death recovery, output cap).
+# Learner code runs in a bubblewrap sandbox; every graded cell is scored by the trusted grader.
 c.Autograde.autograde_preprocessors = [
-    GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
-    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
+    SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, FlagForReview, AssignLatePenalties, CheckCellMetadata,
 ]
 # Deleted test cells come back from the gradebook; edited ones are overwritten from it.
 c.OverwriteCells.add_missing_cells = True
@@ -36,8 +38,8 @@ c.OverwriteCells.add_missing_cells = True
 # reference notebook under grading takes under 10 s and the slowest notebook under 30 s on a 2-core CPU.
 c.Execute.timeout = 60
 c.Execute.shutdown_kernel = "immediate"  # a graceful shutdown of a torch kernel waits seconds for nothing
-c.GuardedExecute.notebook_timeout = 300
-c.GuardedExecute.memory_limit_mb = 4096  # a reference notebook peaks near 1.2 GB of address space
+c.SandboxedExecute.notebook_timeout = 300
+c.SandboxedExecute.limits = {"memory_mb": 4096}  # a reference notebook peaks near 1.2 GB of address space
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 40
 

@@ -1,10 +1,9 @@
-"""Instructor tooling for the source notebooks: make nbgrader cells, and check them.
+"""Instructor tooling for the source notebooks: keep them in step with the declarations, and check them.
 
-    nb = new_notebook()
-    nb.cells += [markdown("# Embeddings"), code("import torch"),
-                 solution("one_hot", source), tests("one_hot_values", source, points=2)]
-    save(nb, "source/lesson5/01_embeddings.ipynb")
-
+`sync(nb, notebook)` rewrites what is derived, not written by hand: each answer cell from its
+reference in `solutions/` (signature, docstring, the answer between solution markers), and each
+graded cell's hidden-test block from its declared check. `workbook release` syncs before it
+generates `release/`; the tests fail while a source notebook is out of step.
 `problems(nb)` lists what would make nbgrader, or the course's conventions, fail:
 outputs or execution counts left in, missing or duplicate grade ids, tests without
 points, solution cells without solution markers; the project's tests run it on every notebook.
@@ -13,51 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import importlib
+import re
+
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook  # noqa: F401  (re-exported)
 
 SCHEMA = 3
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
-
-def _meta(grade_id: str, *, grade: bool, solution: bool, locked: bool, points: float | None = None) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": SCHEMA,
-            "solution": solution, "task": False}
-    if points is not None:
-        meta["points"] = points
-    return {"nbgrader": meta}
-
-
-def markdown(text: str, grade_id: str | None = None):
-    """A markdown cell; with `grade_id` it is read-only for learners."""
-    cell = new_markdown_cell(text.strip())
-    if grade_id:
-        cell.metadata.update(_meta(grade_id, grade=False, solution=False, locked=True))
-    return cell
-
-
-def code(source: str, grade_id: str | None = None):
-    """A plain code cell (the learner may edit it); with `grade_id` it is read-only."""
-    cell = new_code_cell(source.strip())
-    if grade_id:
-        cell.metadata.update(_meta(grade_id, grade=False, solution=False, locked=True))
-    return cell
-
-
-def solution(grade_id: str, source: str):
-    """An answer cell: the code between `### BEGIN SOLUTION` and `### END SOLUTION` becomes a stub."""
-    if "### BEGIN SOLUTION" not in source:
-        raise ValueError(f"solution cell {grade_id!r} has no '### BEGIN SOLUTION' marker")
-    cell = new_code_cell(source.strip())
-    cell.metadata.update(_meta(grade_id, grade=False, solution=True, locked=False))
-    return cell
-
-
-def tests(grade_id: str, source: str, points: float):
-    """A read-only graded test cell worth `points`; `### BEGIN HIDDEN TESTS` marks what learners don't see."""
-    cell = new_code_cell(source.strip())
-    cell.metadata.update(_meta(grade_id, grade=True, solution=False, locked=True, points=points))
-    return cell
 
 
 def save(nb, path) -> None:
@@ -156,3 +117,36 @@ def strip_markers(source: str) -> str:
     """An answer cell's code without the solution markers (what the reference module holds)."""
     return "\n".join(line for line in source.split("\n")
                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS", re.S)
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n.*?### END SOLUTION", re.S)
+
+
+def hidden_tests(grade_id: str) -> str:
+    """A graded cell's hidden-test block: run its declared check (`autograder.hidden`)."""
+    from . import hidden
+    return f"### BEGIN HIDDEN TESTS\n{hidden.block(grade_id)}\n### END HIDDEN TESTS"
+
+
+def sync(nb, notebook) -> list[str]:
+    """Rewrite `nb`'s derived cells from the declarations of `notebook` (an `exercises.Notebook`);
+    the grade_ids of the cells that changed."""
+    reference = importlib.import_module(notebook.reference)
+    declared = {c.grade_id for c in notebook.checks}
+    changed = []
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        grade_id, source = meta.get("grade_id"), cell.source
+        if cell.cell_type != "code" or not grade_id:
+            continue
+        if meta.get("solution") and hasattr(reference, grade_id):
+            value = getattr(reference, grade_id)
+            cell.source = solution_source(value) if callable(value) else SOLUTION.sub(
+                f"### BEGIN SOLUTION\n{grade_id} = {value!r}\n### END SOLUTION", cell.source)
+        elif meta.get("grade") and grade_id in declared:
+            visible = HIDDEN.sub("", cell.source).rstrip()
+            cell.source = f"{visible}\n{hidden_tests(grade_id)}".lstrip()
+        if cell.source != source:
+            changed.append(grade_id)
+    return changed

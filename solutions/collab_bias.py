@@ -1,5 +1,7 @@
 """Reference solutions for 02_collab_bias.ipynb: collaborative filtering with biases.
 
+The questionnaire's autograded answers are at the end (`q_...`), as the learner assigns them.
+
 Initialisation: every embedding is drawn like fastai's ``trunc_normal_(std=0.01)``, a
 normal with std 0.01 truncated at two standard deviations (fastai's ``EmbeddingDotBias``).
 """
@@ -8,7 +10,8 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["sigmoid_range", "DotProductBias", "rmse", "item_bias_ranking", "pca"]
+__all__ = ["sigmoid_range", "DotProductBias", "rmse", "item_bias_ranking", "most_similar", "pca",
+           "q_bias_shape", "q_cold_start", "q_y_range"]
 
 
 def sigmoid_range(x, low, high):
@@ -66,6 +69,16 @@ def item_bias_ranking(model, titles, mean_ratings, k=15, largest=True):
     return [(bias[i].item(), str(titles[i]), float(mean_ratings[i])) for i in order.tolist()]
 
 
+def most_similar(model, item, k=10):
+    """The k items whose factors have the largest cosine similarity with item's: [(similarity, item)]."""
+    w = model.item_factors.weight.detach()  # (n_items, n_factors)
+    w = w / w.norm(dim=1, keepdim=True)  # (n_items, n_factors), rows of length 1
+    sims = (w @ w[item]).cpu()  # (n_items,): cosine similarity of every item with `item`
+    order = sims.argsort(descending=True, stable=True)  # (n_items,)
+    order = order[order != item][:k]  # (k,): itself excluded
+    return [(sims[i].item(), i) for i in order.tolist()]
+
+
 def pca(x, k=3):
     """pca(x, k) = (x - mean) @ V_k, V_k the top-k principal directions, largest loading > 0."""
     n, d = x.shape
@@ -77,3 +90,9 @@ def pca(x, k=3):
     top = v.gather(0, v.abs().argmax(0, keepdim=True))  # (1, k): largest-magnitude loadings
     v = v * top.sign()  # (d, k); a unit vector's largest loading is never 0
     return xc @ v  # (n, k)
+
+
+# The questionnaire's autograded answers.
+q_bias_shape = "b"
+q_cold_start = "c"
+q_y_range = 2.75

@@ -47,3 +47,8 @@ class Embedding(nn.Module):
 
     def forward(self, idx):
         return embedding_lookup(self.weight, idx)  # idx.shape + (d,)
+
+# The questionnaire's answers.
+q_matmul_flops = 1_000 * 10_000 * 50  # one multiply-add per (index, row, column)
+q_grad_repeated = 2.0  # row 2 was looked up twice: two gradients of 1 add up
+q_why_lookup = "b"  # same values and gradients, without the (len(idx), n) one-hot matrix

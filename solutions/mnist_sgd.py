@@ -1,14 +1,24 @@
-"""Reference solutions for 06_mnist_sgd.ipynb: logistic regression and a small network.
+"""Reference solutions for 06_mnist_sgd.ipynb: logistic regression and a small network, and its backpropagation.
 
 The optimizer is made once, outside ``update``: making it inside (as the lesson's
-snippet does) would throw away Adam's running averages at every step.
+snippet does) would throw away Adam's step count and running averages at every step,
+so that every step would be Adam's first (a step of ``lr`` against the gradient's sign).
+
+Backpropagation by hand: for ``y = x @ W.T + b`` and an upstream gradient ``g = dL/dy``,
+``dL/dx = g @ W``, ``dL/dW = g.T @ x`` and ``dL/db = g.sum(0)`` (the bias is added to
+every row of the batch, so its gradient adds up over the batch); for ``relu`` the
+gradient passes where the input was positive (at exactly 0 PyTorch takes it as 0); and
+the gradient of the mean cross-entropy with respect to the logits is
+``(softmax(logits) - one_hot(y)) / B``. ``mlp_backward`` chains the three, without
+autograd, and equals what ``loss.backward()`` leaves in ``.grad``.
 """
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import nn, optim  # noqa: F401  (the notebook's setup cell imports optim: answers may use it)
 from tqdm.auto import tqdm
 
-__all__ = ["MnistLogistic", "MnistNN", "update", "fit", "accuracy"]
+__all__ = ["MnistLogistic", "MnistNN", "update", "fit", "accuracy", "linear_backward", "relu_backward",
+           "mlp_backward", "q_raw_scores", "q_adam_inside", "q_n_params"]
 
 
 class MnistLogistic(nn.Module):
@@ -74,3 +84,38 @@ def accuracy(model, dl):
             total += len(y)
     model.train(was_training)
     return correct / total
+
+
+def linear_backward(x, weight, grad_out):
+    """For y = x @ W.T + b: grad_x = grad_out @ W, grad_W = grad_out.T @ x, grad_b = grad_out summed over the batch."""
+    grad_x = grad_out @ weight  # (B, n_out) @ (n_out, n_in) -> (B, n_in)
+    grad_weight = grad_out.T @ x  # (n_out, B) @ (B, n_in) -> (n_out, n_in), weight's shape
+    grad_bias = grad_out.sum(0)  # (n_out,): the bias is added to every row
+    return grad_x, grad_weight, grad_bias
+
+
+def relu_backward(x, grad_out):
+    """For y = relu(x): grad_x = grad_out * (x > 0)."""
+    return grad_out * (x > 0)  # x's shape; no gradient where x <= 0
+
+
+def mlp_backward(model, x, y):
+    """The gradients of F.cross_entropy(model(x), y) for an MnistNN, by the chain rule, without autograd."""
+    w1, b1 = model.lin1.weight.detach(), model.lin1.bias.detach()  # (n_hidden, n_in), (n_hidden,)
+    w2, b2 = model.lin2.weight.detach(), model.lin2.bias.detach()  # (n_out, n_hidden), (n_out,)
+    pre = x @ w1.T + b1  # (B, n_hidden)
+    hidden = pre.clamp_min(0)  # (B, n_hidden)
+    logits = hidden @ w2.T + b2  # (B, n_out)
+    grad_logits = logits.softmax(dim=1)  # (B, n_out)
+    grad_logits[torch.arange(len(y), device=y.device), y] -= 1  # softmax - one_hot(y)
+    grad_logits = grad_logits / len(y)  # the mean over the batch
+    grad_hidden, grad_w2, grad_b2 = linear_backward(hidden, w2, grad_logits)
+    grad_pre = relu_backward(pre, grad_hidden)  # (B, n_hidden)
+    _, grad_w1, grad_b1 = linear_backward(x, w1, grad_pre)
+    return {"lin1.weight": grad_w1, "lin1.bias": grad_b1, "lin2.weight": grad_w2, "lin2.bias": grad_b2}
+
+
+# The questionnaire's autograded answers.
+q_raw_scores = "b"
+q_adam_inside = "c"
+q_n_params = 39760

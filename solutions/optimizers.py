@@ -1,4 +1,4 @@
-"""Reference solutions for 04_optimizers.ipynb: momentum, RMSProp, Adam, and their schedules.
+"""Reference solutions for 04_optimizers.ipynb: momentum, RMSProp, Adam, their schedules and the lr finder.
 
 Each optimizer is a ``torch.optim.Optimizer`` subclass written from its update rule, and
 matches the PyTorch optimizer named in its docstring step for step:
@@ -22,12 +22,21 @@ Choices of the reference (not part of the graded contract):
 - ``one_cycle`` raises ``ValueError`` for a step outside ``[0, total_steps - 1]``, and
   ``ZeroDivisionError`` where ``OneCycleLR`` does (warm-up ending exactly at step 0,
   i.e. ``pct_start * total_steps == 1``).
+- ``lr_find`` with ``num_it=1`` takes one step at ``start_lr``; it zeroes the gradients
+  before each backward pass and takes the step even after the loss that stops it (the
+  model and the optimizer are restored anyway). It restores the optimizer with
+  ``load_state_dict``, so its param groups' learning rates come back too.
+- ``suggest_lr`` skips losses that are not finite (the diverging loss that stopped
+  ``lr_find`` may be ``inf`` or ``nan``); a tie goes to the first, smallest lr.
+
+The ``q_*`` names are the answers of the notebook's questionnaire.
 """
+import copy
 import math
 
 import torch
 
-__all__ = ["SGDMomentum", "RMSProp", "Adam", "lr_groups", "one_cycle"]
+__all__ = ["SGDMomentum", "RMSProp", "Adam", "lr_groups", "one_cycle", "lr_find", "suggest_lr"]
 
 
 class SGDMomentum(torch.optim.Optimizer):
@@ -164,7 +173,7 @@ def lr_groups(lr, n_groups, div=3.0):
 
 
 def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4, moms=(0.95, 0.85)):
-    """Cosine lr_max/div → lr_max over pct_start of the steps, then → lr_max/div/div_final; momentum moves the other way."""
+    """lr_i = start_lr·(end_lr/start_lr)^(i/(num_it−1)); loss_i before step i; stop after loss > 4·min or not finite."""
     if not 0 <= step <= total_steps - 1:
         raise ValueError(f"step must lie in [0, {total_steps - 1}], got {step}")
     if not 0.0 <= pct_start <= 1.0:
@@ -181,3 +190,51 @@ def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4,
         lr_from, lr_to, mom_from, mom_to = lr_max, lr_end, mom_min, mom_max
     cos_out = (math.cos(math.pi * pct) + 1) / 2  # 1 → 0 as pct goes 0 → 1
     return lr_to + (lr_from - lr_to) * cos_out, mom_to + (mom_from - mom_to) * cos_out
+
+
+def lr_find(model, loss_func, opt, batches, start_lr=1e-7, end_lr=10.0, num_it=100, stop_div=True):
+    """lr_i = start_lr·(end_lr/start_lr)^(i/(num_it−1)); loss_i before step i; stop after a loss > 4·min or not finite."""
+    saved_model = copy.deepcopy(model.state_dict())  # copies: a state_dict holds the live tensors
+    saved_opt = copy.deepcopy(opt.state_dict())
+    lrs, losses, best = [], [], math.inf
+    batch_iter = iter(batches)
+    try:
+        for i in range(num_it):
+            lr = start_lr * (end_lr / start_lr) ** (i / (num_it - 1)) if num_it > 1 else start_lr
+            for group in opt.param_groups:
+                group["lr"] = lr
+            try:
+                x, y = next(batch_iter)
+            except StopIteration:  # cycle through the batches again
+                batch_iter = iter(batches)
+                x, y = next(batch_iter)
+            loss = loss_func(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            lrs.append(lr)
+            losses.append(loss.item())  # the raw loss, before this step
+            best = min(best, losses[-1])
+            if stop_div and (not math.isfinite(losses[-1]) or losses[-1] > 4 * best):
+                break
+    finally:  # put the model and the optimizer back as they were
+        model.load_state_dict(saved_model)
+        opt.load_state_dict(saved_opt)
+    return lrs, losses
+
+
+def suggest_lr(lrs, losses):
+    """lrs[argmin(losses)] / 10, over the losses that are finite."""
+    finite = [i for i, loss in enumerate(losses) if math.isfinite(loss)]
+    if not finite:
+        raise ValueError("suggest_lr: no finite loss to choose from")
+    best = min(finite, key=lambda i: losses[i])  # the first of equal lowest losses
+    return lrs[best] / 10
+
+
+# The questionnaire's answers.
+q_momentum_buffer = 2.71
+q_adam_first_step = "b"
+q_adamw_default = 0.01
+q_one_cycle_momentum = "b"
+q_optimizer_in_update = "c"

@@ -44,3 +44,9 @@ def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
             p -= lr * (p.grad + 2 * wd * p)
             p.grad.zero_()
     return loss.item()
+
+
+# The questionnaire's answers (the notebook's answer cells of the same names).
+q_wd_gradient = 0.3
+q_adam_l2 = "b"
+q_fastai_wd = "c"

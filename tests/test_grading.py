@@ -1,9 +1,13 @@
 """Grading proven through a real `nbgrader autograde` of the course.
 
 One course, autograded once per session: the reference answers (full marks), the untouched
-release (zero), and every catalogued variant (`autograder.catalogue`) packed into submissions
+release (zero), and catalogued variants (`autograder.catalogue`) packed into submissions
 whose variants touch disjoint graded cells, so each score says which variant caused it.
+The suite grades the submissions that give every graded cell a correct answer and a mistake
+(`catalogue.covering`); WORKBOOK_FULL_CATALOGUE=1 grades every variant (`make catalogue` does too).
 """
+import os
+
 import pytest
 
 from autograder import catalogue, course
@@ -19,7 +23,8 @@ def graded(tmp_path_factory):
     notebooks = sorted(release_dir.glob("*.ipynb"))
     extra = {"reference": {p.name: course.fill(p, reference) for p in notebooks},
              "untouched": {p.name: course.fill(p, {}) for p in notebooks}}
-    return catalogue.grade(tmp_path_factory.mktemp("grading"), extra)
+    return catalogue.grade(tmp_path_factory.mktemp("grading"), extra,
+                           sample=os.environ.get("WORKBOOK_FULL_CATALOGUE") != "1")
 
 
 def test_reference_answers_get_full_marks(graded):
@@ -39,6 +44,13 @@ def test_every_variant_is_graded_as_catalogued(graded):
     wrong = [f"{r['notebook']} {r['answer']} '{r['variant']}' ({r['learner']}): kept {r['missed']}, "
              f"also lost {r['unexpected']}" for r in catalogue.verdicts(learners, scores) if not r["graded_right"]]
     assert not wrong, "variants graded against the catalogue:\n" + "\n".join(wrong)
+
+
+def test_every_graded_cell_meets_a_correct_answer_and_a_mistake_through_nbgrader(graded):
+    learners, scores, _ = graded
+    proved = set().union(*(r["proves"] for r in catalogue.verdicts(learners, scores) if r["graded_right"]))
+    every = set().union(*map(catalogue.proves, catalogue.variants()))
+    assert not every - proved, f"(graded cell, correct?) never proven through nbgrader: {sorted(every - proved)}"
 
 
 def test_every_exercise_has_alternatives_and_mistakes(graded):

@@ -1,6 +1,6 @@
-"""The notebooks as committed: clean sources, answers equal to `solutions/`, a release that is not stale,
-and the check both ways: the sources pass `nbgrader validate`, every release stub fails its tests."""
-import importlib
+"""The notebooks as committed: clean sources, a release that is not stale, and the check both ways: the
+sources pass `nbgrader validate`, every release stub fails its tests. (That the answer cells are in step
+with `solutions/` is tests/test_exercises.py's.)"""
 import json
 import shutil
 
@@ -16,28 +16,13 @@ NAMES = [p.name for p in SOURCES]
 
 def test_every_notebook_of_the_spec_is_there():
     expected = ["01_embeddings", "02_collab_bias", "03_weight_decay", "04_optimizers", "05_cross_entropy",
-                "06_mnist_sgd"]
-    assert [p.stem for p in SOURCES] == [n for n in expected if (SOURCE / f"{n}.ipynb").exists()]
-    assert SOURCES, "no source notebooks"
+                "06_mnist_sgd", "07_fine_tuning", "08_entity_embeddings"]
+    assert [p.stem for p in SOURCES] == expected
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_source_is_clean_and_consistent(name):
     assert authoring.problems(authoring.read(SOURCE / name)) == []
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_answer_cells_equal_the_reference_module(name):
-    module = importlib.import_module(f"solutions.{name[3:-6]}")
-    answers = [c for c in authoring.read(SOURCE / name).cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert answers, f"{name} has no answer cells"
-    for cell in answers:
-        grade_id = cell.metadata.nbgrader.grade_id
-        assert hasattr(module, grade_id), f"{name}: answer cell {grade_id!r} names nothing in {module.__name__}"
-        expected = authoring.solution_source(getattr(module, grade_id))
-        assert cell.source.strip() == expected.strip(), (
-            f"{name}: answer cell {grade_id!r} differs from {module.__name__}.{grade_id}; rebuild the cell "
-            "with autograder.authoring.solution_source")
 
 
 def _normalised(path):

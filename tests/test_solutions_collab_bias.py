@@ -1,4 +1,5 @@
-"""The reference for 02_collab_bias: sigmoid_range, DotProductBias, rmse, item_bias_ranking, pca."""
+"""The reference for 02_collab_bias against independent oracles (by hand, PyTorch, scikit-learn): sigmoid_range,
+DotProductBias, rmse, item_bias_ranking, most_similar, pca."""
 import math
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from solutions.collab_bias import DotProductBias, item_bias_ranking, pca, rmse, sigmoid_range
+from solutions.collab_bias import DotProductBias, item_bias_ranking, most_similar, pca, rmse, sigmoid_range
 
 pytestmark = pytest.mark.collab_bias
 
@@ -92,6 +93,21 @@ def test_dot_product_bias_forward_by_hand(batch, dtype, device):
     assert (y_hat > 1.0).all() and (y_hat < 5.0).all()
 
 
+def test_dot_product_bias_gradients_equal_the_by_hand_forward_in_float64():
+    model = make_model(dtype=torch.float64, y_range=(1.0, 5.0))
+    x = torch.tensor([[0, 1], [5, 4], [0, 4], [0, 1]])  # a repeated row: its gradients add up
+    g = torch.randn(len(x), dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    (model(x) * g).sum().backward()
+    ours = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    lo, hi = model.y_range
+    u, i = model.user_factors.weight[x[:, 0]], model.item_factors.weight[x[:, 1]]
+    z = (u * i).sum(1) + model.user_bias.weight[x[:, 0], 0] + model.item_bias.weight[x[:, 1], 0]
+    ((torch.sigmoid(z) * (hi - lo) + lo) * g).sum().backward()
+    for n, p in model.named_parameters():
+        assert_close(ours[n], p.grad, msg=n)
+
+
 def test_dot_product_bias_gradients_reach_every_table():
     model = make_model()
     x = torch.tensor([[0, 1], [5, 4], [0, 4]])
@@ -132,6 +148,13 @@ def test_rmse_restores_training_mode_and_needs_no_grad():
     rmse(model, ratings)
     assert not model.training
     assert all(p.grad is None for p in model.parameters())
+
+
+def test_rmse_reads_whole_columns_whatever_the_row_labels():
+    model, ratings = make_model(), ratings_table()
+    shuffled = ratings.set_axis(np.random.default_rng(1).permutation(10 * len(ratings))[:len(ratings)])
+    assert rmse(model, shuffled) == rmse(model, ratings)
+    assert shuffled.equals(ratings.set_axis(shuffled.index))  # left as it was
 
 
 def test_rmse_perfect_predictions_is_zero():
@@ -181,6 +204,50 @@ def test_item_bias_ranking_defaults_and_k_larger_than_items():
     assert [b for b, _, _ in got] == sorted([b for b, _, _ in got], reverse=True)
 
 
+# ---------------------------------------------------------------- most_similar
+def factors_model(w):
+    model = DotProductBias(2, len(w), w.shape[1]).to(w.dtype)
+    with torch.no_grad():
+        model.item_factors.weight.copy_(w)
+    return model
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("item", [0, 7, 19])
+def test_most_similar_matches_sklearn_cosine_similarity(item, dtype, device):
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    w = np.random.default_rng(item).normal(size=(20, 5)) * np.random.default_rng(1).uniform(0.2, 3.0, (20, 1))
+    model = factors_model(torch.tensor(w)).to(device=device, dtype=dtype)
+    got = most_similar(model, item, k=6)
+    sims = cosine_similarity(w)[item]                  # (20,)
+    order = [i for i in np.argsort(-sims, kind="stable") if i != item][:6]
+    assert [i for _, i in got] == order
+    tol = 1e-6 if dtype == torch.float32 else 1e-12
+    np.testing.assert_allclose([s for s, _ in got], sims[order], rtol=tol, atol=tol)
+    for s, i in got:
+        assert type(s) is float and type(i) is int
+
+
+def test_most_similar_against_f_cosine_similarity_defaults_and_edges():
+    w = torch.randn(15, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    w[9] = 3 * w[2]  # points exactly as item 2 does: similarity 1, and it must be kept
+    model = factors_model(w)
+    got = most_similar(model, 2)
+    assert len(got) == 10  # k defaults to 10
+    assert got[0][1] == 9 and got[0][0] == pytest.approx(1.0)
+    assert all(i != 2 for _, i in got)
+    expected = torch.nn.functional.cosine_similarity(w, w[2][None], dim=1)
+    for s, i in got:
+        assert s == pytest.approx(expected[i].item(), abs=1e-12)
+    assert [s for s, _ in got] == sorted([s for s, _ in got], reverse=True)
+    everything = most_similar(model, 2, k=100)  # more than there are: every other item, once
+    assert sorted(i for _, i in everything) == [i for i in range(15) if i != 2]
+    assert model.item_factors.weight.grad is None  # nothing tracked, nothing changed
+    assert torch.equal(model.item_factors.weight.detach(), w)
+
+
 # ---------------------------------------------------------------- pca
 def correlated_rows(n=60, d=8, seed=0):
     rng = np.random.default_rng(seed)
@@ -220,6 +287,30 @@ def test_pca_against_covariance_eigh_and_default_k():
     assert (variances[:-1] >= variances[1:]).all()
 
 
+def test_pca_leaves_its_input_unchanged():
+    x = torch.tensor(correlated_rows(n=10, d=4))
+    before = x.clone()
+    pca(x, k=2)
+    assert torch.equal(x, before)
+
+
 def test_pca_rejects_too_many_components():
     with pytest.raises(ValueError):
         pca(torch.randn(4, 10), k=5)
+
+
+# ---------------------------------------------------------------- the questionnaire
+def test_questionnaire_answers():
+    from solutions import collab_bias
+
+    # sigmoid_range(0, 0, 5.5) is halfway; an embedding of width 1 gives (B, 1)
+    assert collab_bias.q_y_range == sigmoid_range(torch.tensor(0.0), 0.0, 5.5).item()
+    assert tuple(nn.Embedding(5, 1)(torch.tensor([0, 1, 2])).shape) == (3, 1) and collab_bias.q_bias_shape == "b"
+    model = make_model(y_range=(0.0, 5.5))
+    with torch.no_grad():  # a new user: factors and bias zero
+        model.user_factors.weight[0] = 0
+        model.user_bias.weight[0] = 0
+    items = torch.arange(5)
+    y_hat = model(torch.stack([torch.zeros(5, dtype=torch.long), items], 1))
+    assert_close(y_hat, sigmoid_range(model.item_bias.weight[:, 0], 0.0, 5.5))
+    assert collab_bias.q_cold_start == "c"

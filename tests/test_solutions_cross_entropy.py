@@ -1,5 +1,7 @@
 """The reference for 05_cross_entropy against PyTorch (F.softmax, F.log_softmax, torch.logsumexp,
-F.nll_loss, F.cross_entropy, F.binary_cross_entropy): values and gradients."""
+F.nll_loss, F.cross_entropy, F.binary_cross_entropy, autograd for the gradient by hand): values and gradients;
+and the grading facts its declarations rely on (the tolerance rule accepts PyTorch's own answers; equal-valued
+mistakes are named together)."""
 import math
 
 import pytest
@@ -11,6 +13,7 @@ from torch.testing import assert_close
 from solutions.cross_entropy import (
     binary_cross_entropy,
     cross_entropy,
+    cross_entropy_grad,
     log_softmax,
     logsumexp,
     nll_loss,
@@ -252,9 +255,99 @@ def test_no_forbidden_calls():
     t = make_target(4, 3, "cpu")
     p, y = make_probs((4,), torch.float32, "cpu"), torch.ones(4)
     with Calls() as calls:
-        softmax(x), log_softmax(x), logsumexp(x), nll_loss(x, t), cross_entropy(x, t)
+        softmax(x), log_softmax(x), logsumexp(x), nll_loss(x, t), cross_entropy(x, t), cross_entropy_grad(x, t)
         binary_cross_entropy(p, y)
     assert not calls.funcs & FORBIDDEN, calls.funcs & FORBIDDEN
     with Calls() as check:  # the mode does see the forbidden ones
         F.cross_entropy(x, t), x.softmax(-1), torch.logsumexp(x, -1)
     assert {F.cross_entropy, torch.Tensor.softmax, torch.logsumexp} <= check.funcs
+
+
+# ------------------------------------------------------------------ cross_entropy_grad: by hand, against autograd
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("scale", SCALES)
+@pytest.mark.parametrize("b, c", BATCH_CLASSES)
+def test_cross_entropy_grad_is_autograds(b, c, scale, dtype, device):
+    x = make_logits((b, c), scale, dtype, device)
+    t = make_target(b, c, device)
+    (expected,) = torch.autograd.grad(F.cross_entropy(x, t), x)
+    got = cross_entropy_grad(x.detach(), t)
+    assert got.dtype == dtype and got.device == x.device and got.shape == (b, c)
+    assert torch.isfinite(got).all()
+    assert_close(got, expected, **tols(dtype))
+
+
+def test_cross_entropy_grad_uses_no_autograd_and_no_softmax_of_torch():
+    """Under the grader's own watch, with the rules its check declares."""
+    from autograder.exercises.cross_entropy import BY_HAND
+    from autograder.inside.watch import Watch
+    x = make_logits((5, 4), 1e4, torch.float32, "cpu").detach()
+    with Watch(BY_HAND) as watch:
+        cross_entropy_grad(x, make_target(5, 4, "cpu"))
+    assert watch.found == []
+    with Watch(BY_HAND) as watch:  # and the watch does see autograd and the softmax, whatever the spelling
+        y = x.clone().requires_grad_()
+        F.cross_entropy(y, make_target(5, 4, "cpu")).backward()
+        torch.ops.aten._softmax(x, 1, False)
+    assert {"autograd", "F.cross_entropy", "F.softmax"} <= set(watch.found)
+
+
+# ------------------------------------------------------------------ the questionnaire's answers
+def test_questionnaire_answers():
+    from solutions import cross_entropy as ref
+    x = make_logits((3, 5), 3.0, torch.float64, "cpu").detach()
+    assert_close(softmax(x - x.amax(1, keepdim=True)), softmax(x + 7.0)) and ref.q_softmax_shift == "a"
+    assert ref.q_table_loss == pytest.approx(-math.log10(0.1))  # the table's units are base-10 logs
+    logits = torch.tensor([[math.log(0.8), math.log(0.2)], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    F.cross_entropy(logits, torch.tensor([0, 1])).backward()  # row 0: probability 0.8 on its target class
+    assert ref.q_grad_entry == pytest.approx(logits.grad[0, 0].item())
+
+
+# ------------------------------------------------------------------ what the declarations rely on
+def _declared_cases():
+    from autograder import exercises
+    nb = exercises.notebook("05_cross_entropy")
+    return nb, {c.grade_id: c.cases() for c in nb.checks if c.grade_id.endswith("_values")}
+
+
+def test_the_tolerance_rule_accepts_pytorchs_own_answers():
+    """PyTorch's softmax family, a correct answer computed another way, passes every case within the declared
+    rule (which grows with the logits' magnitude), in value and gradient."""
+    from autograder.grade import Grader, InProcess, namespace
+    from workbook.record import PASSED
+    nb, _ = _declared_cases()
+    ns = namespace(nb.reference)
+    ns.update(softmax=lambda logits, dim=-1: torch.softmax(logits, dim),
+              log_softmax=lambda logits, dim=-1: torch.log_softmax(logits, dim),
+              logsumexp=lambda x, dim=-1: torch.logsumexp(x, dim),
+              nll_loss=lambda lp, t, reduction="mean": F.nll_loss(lp, t, reduction=reduction),
+              cross_entropy=lambda x, t, reduction="mean": F.cross_entropy(x, t, reduction=reduction),
+              binary_cross_entropy=lambda p, y, reduction="mean": F.binary_cross_entropy(p, y, reduction=reduction))
+    grader = Grader(nb.reference, nb.variants)
+    for check in nb.checks:
+        if check.grade_id.endswith("_values") and check.grade_id != "cross_entropy_grad_values":
+            check = type(check)(**{**check.__dict__, "forbidden": ()})  # PyTorch's own, with nothing forbidden
+            record = grader.grade(check, InProcess(ns))
+            assert record.status == PASSED, record.render()
+
+
+def test_equal_valued_mistakes_are_named_together():
+    """Where the log of softmax and the missing max trick give the same (infinite) loss, the learner is told both."""
+    from autograder.grade import Grader, InProcess, namespace
+    nb, _ = _declared_cases()
+    grader = Grader(nb.reference, nb.variants)
+    for v in nb.variants:
+        if v.answer == "log_softmax" and v.name.startswith(("the log of softmax", "no max subtraction")):
+            record = grader.grade(nb.check("cross_entropy_values"), InProcess(namespace(nb.reference, (v,))))
+            assert "the log of softmax" in record.mistake and "no max subtraction" in record.mistake, record.render()
+            assert " or " in record.mistake
+
+
+def test_the_cases_keep_the_default_arguments_out_somewhere():
+    """dim and reduction are left out in some cases, so a changed default is caught."""
+    _, cases = _declared_cases()
+    for grade_id in ("softmax_values", "logsumexp_values", "log_softmax_values"):
+        assert any("dim" not in c.inputs.get("kwargs", {}) for c in cases[grade_id]), grade_id
+    for grade_id in ("binary_cross_entropy_values", "nll_loss_values", "cross_entropy_values"):
+        assert any("reduction" not in c.inputs.get("kwargs", {}) for c in cases[grade_id]), grade_id

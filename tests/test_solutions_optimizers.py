@@ -457,3 +457,161 @@ def test_one_cycle_zero_length_warmup_like_torch():
     with pytest.raises(ZeroDivisionError):
         one_cycle(0, 10, 0.1, pct_start=0.1)
     assert math.isfinite(one_cycle(1, 10, 0.1, pct_start=0.1)[0])
+
+
+# ------------------------------------------------------------------ lr_find and suggest_lr
+from solutions.optimizers import lr_find, suggest_lr  # noqa: E402
+
+
+def regression(dtype=torch.float64, n=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g, dtype=dtype)
+    y = x @ torch.tensor([[1.0], [-2.0], [0.5]], dtype=dtype) + 1.0
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 1)).to(dtype)
+    return model, x, y
+
+
+def by_hand(model, opt, batches, start_lr, end_lr, num_it, stop_div):
+    """SPEC's lr finder written out step by step (on copies), as the oracle."""
+    model, opt_state = copy.deepcopy(model), copy.deepcopy(opt.state_dict())
+    opt = type(opt)(model.parameters(), **{k: v for k, v in opt.defaults.items() if k in ("lr", "momentum")})
+    opt.load_state_dict(opt_state)
+    lrs, losses = [], []
+    schedule = np.geomspace(start_lr, end_lr, num_it)
+    for i in range(num_it):
+        x, y = batches[i % len(batches)]
+        for group in opt.param_groups:
+            group["lr"] = float(schedule[i])
+        loss = F.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        lrs.append(float(schedule[i]))
+        losses.append(loss.item())
+        if stop_div and (not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses)):
+            break
+    return lrs, losses
+
+
+import torch.nn.functional as F  # noqa: E402
+
+
+@pytest.mark.parametrize("kwargs", [dict(start_lr=1e-4, end_lr=0.3, num_it=30, stop_div=False),
+                                    dict(start_lr=1e-3, end_lr=100.0, num_it=60, stop_div=True),
+                                    dict(start_lr=1e-7, end_lr=10.0, num_it=100, stop_div=True)])
+def test_lr_find_matches_the_spec_step_by_step(kwargs):
+    model, x, y = regression()
+    batches = [(x[i:i + 8], y[i:i + 8]) for i in range(0, 24, 8)]
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    want = by_hand(model, opt, batches, **kwargs)
+    got = lr_find(model, F.mse_loss, opt, batches, **kwargs)
+    assert all(type(v) is float for v in got[0] + got[1])
+    assert got[0] == pytest.approx(want[0], rel=1e-12)
+    assert got[1] == pytest.approx(want[1], rel=1e-9, nan_ok=True)
+    assert got[0][0] == kwargs["start_lr"]
+    if not kwargs["stop_div"]:
+        assert len(got[0]) == kwargs["num_it"] and got[0][-1] == pytest.approx(kwargs["end_lr"], rel=1e-12)
+    else:  # it stopped right after the first loss above 4 × the lowest so far
+        losses = got[1]
+        assert len(losses) < kwargs["num_it"]
+        assert not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses)
+        assert all(v <= 4 * min(losses[:i + 1]) for i, v in enumerate(losses[:-1]))
+
+
+def test_lr_find_defaults():
+    model, x, y = regression()
+    batches = [(x[i:i + 8], y[i:i + 8]) for i in range(0, 24, 8)]
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    want = by_hand(model, opt, batches, 1e-7, 10.0, 100, True)
+    assert lr_find(model, F.mse_loss, opt, batches) == (pytest.approx(want[0]), pytest.approx(want[1]))
+
+
+def test_lr_find_restores_the_model_and_the_optimizer():
+    """Adam trained a few steps first (so it has state), two param groups; all of it comes back."""
+    model, x, y = regression()
+    opt = torch.optim.Adam([{"params": model[0].parameters(), "lr": 0.05}, {"params": model[2].parameters()}], lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        F.mse_loss(model(x), y).backward()
+        opt.step()
+    model_before, opt_before = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    lr_find(model, F.mse_loss, opt, [(x, y)], start_lr=1e-3, end_lr=10.0, num_it=20)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, model_before[k])
+    after = opt.state_dict()
+    assert [g["lr"] for g in after["param_groups"]] == [0.05, 0.01]
+    for i, state in opt_before["state"].items():
+        for k, v in state.items():
+            assert torch.equal(after["state"][i][k], v)
+
+
+def test_lr_find_cycles_a_dataloader():
+    """A DataLoader (its last batch smaller) is iterated again when it runs out."""
+    model, x, y = regression(n=10)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=4)
+    batches = list(loader)  # 4, 4, 2
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    want = by_hand(model, opt, batches, 1e-4, 0.1, 8, False)
+    assert lr_find(model, F.mse_loss, opt, loader, start_lr=1e-4, end_lr=0.1, num_it=8, stop_div=False)[1] == \
+        pytest.approx(want[1], rel=1e-9)
+
+
+def test_suggest_lr():
+    assert suggest_lr([1e-3, 1e-2, 1e-1, 1.0], [2.0, 1.0, 0.5, 3.0]) == pytest.approx(1e-2)
+    assert suggest_lr([1e-3, 1e-2, 1e-1], [1.0, 0.5, float("nan")]) == pytest.approx(1e-3)
+    assert suggest_lr([1e-3, 1e-2, 1e-1], [1.0, 0.5, float("inf")]) == pytest.approx(1e-3)
+    assert suggest_lr([1e-3, 1e-2, 1e-1, 1.0], [2.0, 0.5, 0.5, 3.0]) == pytest.approx(1e-3)  # ties: the first
+    assert type(suggest_lr([3e-3], [1.0])) is float
+    with pytest.raises(ValueError):
+        suggest_lr([1e-3], [float("nan")])
+
+
+# ------------------------------------------------------------------ the visible tests are never stricter
+def _catalogue():
+    from autograder.exercise import resolve
+    from autograder.exercises import optimizers as declared
+    return declared.CHECKS, resolve(declared.CHECKS, declared.VARIANTS)
+
+
+def _visible_cells():
+    from pathlib import Path
+
+    from autograder import authoring
+    nb = authoring.read(Path(__file__).resolve().parents[1] / "source" / "lesson5" / "04_optimizers.ipynb")
+    setup = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+    graded = {c.metadata.nbgrader.grade_id: authoring.HIDDEN.sub("", c.source) for c in nb.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    return setup, graded
+
+
+def _variant_ids():
+    try:
+        return [pytest.param(v, id=f"{v.answer}: {v.name[:60]}") for v in _catalogue()[1]]
+    except Exception as exc:  # noqa: BLE001  (collection must not die with the declarations)
+        return [pytest.param(None, id=f"declarations unavailable: {exc}")]
+
+
+@pytest.mark.parametrize("variant", _variant_ids())
+def test_a_visible_test_that_fails_means_the_hidden_check_fails_too(variant):
+    """Every catalogued answer that fails a graded cell's visible tests also loses that cell's hidden check (and
+    every correct one passes them): the visible tests are never stricter than the grading."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from autograder.grade import namespace
+    from workbook.testing import ChecksFailed, NotAnswered
+
+    checks, _ = _catalogue()
+    setup, visible = _visible_cells()
+    ns = namespace("solutions.optimizers", (variant,))
+    exec(compile(setup, "<setup>", "exec"), ns)
+    exec(compile(variant.source, "<variant>", "exec"), ns)  # the setup cell's imports come first in a notebook
+    for check in checks:
+        if variant.answer not in check.answers:
+            continue
+        try:
+            exec(compile(visible[check.grade_id], f"<{check.grade_id}>", "exec"), ns)
+        except (ChecksFailed, NotAnswered, AssertionError, Exception) as exc:  # noqa: B014
+            assert check.grade_id in variant.loses, (f"{variant.answer}: {variant.name!r} fails the visible tests of "
+                                                     f"{check.grade_id} ({type(exc).__name__}: {exc}) but not its "
+                                                     "hidden check")

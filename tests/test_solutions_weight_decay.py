@@ -130,3 +130,91 @@ def test_updates_skip_frozen_parameters():
         update(model, nn.MSELoss(), x, y, lr=0.1, wd=0.1)
         assert_close(model[0].weight, frozen)
         assert not torch.equal(model[2].weight, before)
+
+
+# ---------------------------------------------------------------- the graded problems, against torch.optim.SGD
+def graded_problems():
+    """The models, losses and batches the grader uses (autograder/exercises/weight_decay.py), in float64."""
+    from autograder.exercises import weight_decay as declared
+    from autograder.inside.scenarios.weight_decay import build, loss_function
+    for seed, kind in enumerate(declared.PROBLEMS):
+        spec, loss, _ = declared.PROBLEMS[kind]
+        model = build(spec, declared.state(spec, seed), "cpu", "float64")
+        yield kind, model, loss_function(loss), declared.batches(kind, seed, torch.float64, n_steps=6)
+
+
+@pytest.mark.parametrize("update", [sgd_update, sgd_update_decoupled])
+def test_graded_problems_match_torch_sgd(update):
+    """On the grader's own problems (batches of uneven size), either update is SGD(weight_decay=2 * wd)."""
+    for kind, model, loss_func, batches in graded_problems():
+        ref = copy.deepcopy(model)
+        opt = torch.optim.SGD(ref.parameters(), lr=0.1, weight_decay=2 * 0.1)
+        for x, y in batches:
+            update(model, loss_func, x, y, 0.1, wd=0.1)
+            loss_func(ref(x), y).backward()
+            opt.step()
+            opt.zero_grad()
+        assert_params_close(model, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("update", [sgd_update, sgd_update_decoupled])
+def test_wd_left_out_is_plain_sgd(update):
+    model, x, y = make_problem(seed=4)
+    ref = copy.deepcopy(model)
+    opt = torch.optim.SGD(ref.parameters(), lr=0.1)
+    for _ in range(3):
+        update(model, nn.MSELoss(), x, y, 0.1)
+        nn.MSELoss()(ref(x), y).backward()
+        opt.step()
+        opt.zero_grad()
+    assert_params_close(model, ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("update", [sgd_update, sgd_update_decoupled])
+def test_frozen_parameters_and_zero_grads_before_like_torch_sgd(update):
+    """A frozen parameter stays (torch.optim skips a .grad of None); gradients that are zeros, not None, before
+    the first step change nothing."""
+    model, x, y = make_problem(seed=5)
+    model[0].bias.requires_grad_(False)
+    for p in model.parameters():
+        if p.requires_grad:
+            p.grad = torch.zeros_like(p)
+    ref = copy.deepcopy(model)
+    opt = torch.optim.SGD([p for p in ref.parameters() if p.requires_grad], lr=0.1, weight_decay=0.2)
+    for _ in range(3):
+        update(model, nn.MSELoss(), x, y, 0.1, wd=0.1)
+        nn.MSELoss()(ref(x), y).backward()
+        opt.step()
+        opt.zero_grad()
+        assert grads_zeroed(model)
+    assert_params_close(model, ref, rtol=1e-10, atol=1e-12)
+    assert torch.equal(model[0].bias, ref[0].bias)
+
+
+def test_l2_penalty_gradcheck():
+    params = [torch.randn(3, 2, dtype=torch.float64, requires_grad=True),
+              torch.randn((), dtype=torch.float64, requires_grad=True)]
+    assert torch.autograd.gradcheck(lambda a, b: l2_penalty([a, b], 0.3), params)
+
+
+# ---------------------------------------------------------------- the questionnaire's answers
+def test_questionnaire_answers():
+    from solutions import weight_decay as ref
+    w = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    l2_penalty([w], 0.05).backward()
+    assert ref.q_wd_gradient == pytest.approx(w.grad.item())  # the gradient of wd * w**2 at w = 3
+    # fastai's (and AdamW's) decoupled decay: with no gradient, a step multiplies each weight by 1 - lr * wd (c).
+    p = nn.Parameter(torch.tensor([2.0], dtype=torch.float64))
+    opt = torch.optim.AdamW([p], lr=0.1, weight_decay=0.01)
+    p.grad = torch.zeros_like(p)
+    opt.step()
+    assert p.item() == pytest.approx(2.0 * (1 - 0.1 * 0.01)) and ref.q_fastai_wd == "c"
+    # Adam + L2: the penalty's gradient is divided by its own running RMS, so a weight the data does not move is
+    # pulled by a full lr per step, not by the fraction lr * wd that AdamW takes (b).
+    adam, adamw = (nn.Parameter(torch.tensor([1.0], dtype=torch.float64)) for _ in range(2))
+    opts = [torch.optim.Adam([adam], lr=0.1, weight_decay=0.2), torch.optim.AdamW([adamw], lr=0.1, weight_decay=0.2)]
+    for q, opt in zip((adam, adamw), opts):
+        q.grad = torch.zeros_like(q)  # no data gradient
+        opt.step()
+    assert 1 - adam.item() == pytest.approx(0.1, rel=1e-3) and 1 - adamw.item() == pytest.approx(0.02)
+    assert ref.q_adam_l2 == "b"

@@ -1,6 +1,6 @@
 """The workbook's visible tests as pytest tests: one test per question (graded cell).
 
-    pytest --pyargs workbook.learner_tests                 # every notebook in release/lesson5
+    pytest --pyargs workbook.learner_tests                 # the notebooks `workbook check` takes by default
     workbook check --pytest                                 # the same
     workbook check --pytest my/01_embeddings.ipynb -x -q    # some notebooks; pytest options after them
     WORKBOOK_CHECK_NOTEBOOKS=a.ipynb:b.ipynb pytest --pyargs workbook.learner_tests
@@ -20,31 +20,31 @@ from pathlib import Path
 import pytest
 
 from workbook import check
+from workbook import notebooks as nbs
 
-_NOTEBOOKS = "WORKBOOK_CHECK_NOTEBOOKS"  # os.pathsep-separated notebooks (default: release/lesson5/*.ipynb)
+_NOTEBOOKS = "WORKBOOK_CHECK_NOTEBOOKS"  # os.pathsep-separated notebooks (default: as `workbook check`)
 _TIMEOUT = "WORKBOOK_CHECK_TIMEOUT"      # seconds per cell
 
 
 def notebooks() -> list[Path]:
-    """The notebooks to test: $WORKBOOK_CHECK_NOTEBOOKS, else every release notebook."""
+    """The notebooks to test: $WORKBOOK_CHECK_NOTEBOOKS, else those `workbook check` takes by default."""
     named = [p for p in os.environ.get(_NOTEBOOKS, "").split(os.pathsep) if p]
-    return [Path(p) for p in named] if named else check.default_notebooks()
+    return [Path(p) for p in named] if named else nbs.default_notebooks()
 
 
 def _questions() -> list:
     """pytest params (notebook, question), read from the files without running them."""
     params = []
     for path in notebooks():
-        nb, problem = check.load(path)
+        nb, problem = nbs.load(path)
         if nb is None:
             params.append(pytest.param(str(path), None, id=f"{path.stem}::notebook"))
             continue
-        ids = [c.metadata.nbgrader.grade_id for c in check.graded_cells(nb)]
-        release = check._release_copy(path)
-        if release is not None:
-            released, _ = check.load(release)
-            if released is not None:
-                ids += [i for i in check._cell_ids(released, graded_only=True) if i not in ids]
+        ids = [nbs.meta(c)["grade_id"] for c in nbs.graded_cells(nb)]
+        release = nbs.release_copy(path)
+        released = nbs.read(release) if release is not None else None
+        if released is not None:
+            ids += [i for i in nbs.cell_ids(released, graded_only=True) if i not in ids]
         params += [pytest.param(str(path), q, id=f"{path.stem}::{q}") for q in ids]
     return params
 
@@ -77,5 +77,5 @@ def test_question(notebook: str, question: str | None) -> None:
         pytest.fail(f"not answered yet: {row.message}", pytrace=False)
     if row.status == check.MISSING:
         pytest.fail(report.problem, pytrace=False)
-    if row.status == check.FAILED:
+    if row.status in (check.FAILED, check.FLAGGED):
         pytest.fail(f"{question} failed:\n{row.details or row.message}", pytrace=False)

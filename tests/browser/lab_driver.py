@@ -1,6 +1,7 @@
 """Drive JupyterLab in headless Chromium (Debian's /usr/bin/chromium, through Playwright).
 
-Used by tests/test_lab_browser.py; also runs on its own, leaving the server up for a look:
+Used by tests/test_lab_browser.py (a learner's JupyterLab, from the learner kit's environment:
+`learner_lab`); also runs on its own, from the repository's environment, for a look:
 
     python tests/browser/lab_driver.py /tmp/labroot     # prepares the folder, validates, saves screenshots
 
@@ -39,7 +40,7 @@ def prepare(root: Path) -> Path:
     The exchange holds lesson5 as if the instructor had released it, so the Assignment List
     has something to list; `jupyter_lab` points nbgrader at it through the user-level config.
     """
-    from workbook.check import fill_answers
+    from workbook.notebooks import fill_answers
 
     root.mkdir(parents=True, exist_ok=True)
     release = nbformat.read(RELEASE / ANSWERED, 4)
@@ -73,38 +74,23 @@ class Lab:
         return f"{self.url}/{path}?token={self.token}"
 
 
-@contextlib.contextmanager
-def jupyter_lab(root: Path, timeout: float = 90):
-    """Start `jupyter lab` on loopback serving `root`, as `workbook lab` does (`workbook.lab.lab_command`,
-    from the repository, so that the Validate button uses the course's nbgrader_config.py).
-
-    The Assignment List reads the nbgrader_config.py in `root` (the exchange); the user's own
-    Jupyter config, settings and workspaces are kept out.
-    """
-    from workbook.lab import lab_command
-
-    port, token = free_port(), secrets.token_hex(16)
-    home = root.parent / f"{root.name}-home"
-    for sub in ("config", "runtime", "settings", "workspaces"):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"), "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-           "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1"}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    # The learner's own nbgrader config (~/.jupyter/nbgrader_config.py in real life): where the exchange is.
-    # The course's nbgrader_config.py (the repo, the server's cwd) sets the course id and limits.
-    (home / "config" / "nbgrader_config.py").write_text(
-        f"c = get_config()  # noqa: F821\nc.Exchange.root = {str(_exchange(root))!r}\n")
-    news = home / "settings" / "@jupyterlab" / "apputils-extension"
+def _no_news(settings: Path) -> None:
+    news = settings / "@jupyterlab" / "apputils-extension"
     news.mkdir(parents=True, exist_ok=True)
     (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')  # no news pop-up
-    log = home / "jupyter-lab.log"
-    cmd = lab_command(root, [
-        "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
-        f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}",
-        "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"])
+
+
+def _options(port: int, token: str) -> list[str]:
+    return ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True", "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+
+
+@contextlib.contextmanager
+def serve(cmd: list[str], cwd: Path, env: dict, log: Path, port: int, token: str, timeout: float = 90):
+    """Run a `jupyter lab` command line until it answers on `port`; stop it afterwards."""
     with open(log, "w") as out:
-        process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     lab = Lab(f"http://127.0.0.1:{port}", token, process, log)
     try:
         deadline = time.monotonic() + timeout
@@ -130,6 +116,42 @@ def jupyter_lab(root: Path, timeout: float = 90):
             process.wait()
 
 
+@contextlib.contextmanager
+def jupyter_lab(root: Path, timeout: float = 90):
+    """Start `jupyter lab` on loopback serving `root`, as the repository's `workbook lab` does
+    (`workbook.lab.lab_command`, from the repository, so that the Validate button uses the course's
+    nbgrader_config.py). The Assignment List reads the nbgrader_config.py in `root`'s config folder
+    (the exchange); the user's own Jupyter config, settings and workspaces are kept out.
+    """
+    from workbook.lab import lab_command, lab_env
+
+    port, token = free_port(), secrets.token_hex(16)
+    home = root.parent / f"{root.name}-home"
+    for sub in ("config", "runtime", "settings", "workspaces"):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+    env = lab_env({**os.environ, "JUPYTER_CONFIG_DIR": str(home / "config"),
+                   "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTER_PLATFORM_DIRS": "1", "PYTHONUNBUFFERED": "1"})
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    (home / "config" / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.Exchange.root = {str(_exchange(root))!r}\n")
+    _no_news(home / "settings")
+    cmd = lab_command(root, [*_options(port, token), f"--LabApp.user_settings_dir={home / 'settings'}",
+                             f"--LabApp.workspaces_dir={home / 'workspaces'}"])
+    with serve(cmd, REPO, env, home / "jupyter-lab.log", port, token, timeout) as lab:
+        yield lab
+
+
+@contextlib.contextmanager
+def learner_lab(home: Path, venv: Path, env: dict, timeout: float = 90):
+    """A learner's JupyterLab: `workbook lab` of the learner kit's environment `venv`, started in their home
+    (`env`: their process environment, HOME included), as the kit's README says."""
+    port, token = free_port(), secrets.token_hex(16)
+    _no_news(home / ".jupyter" / "lab" / "user-settings")
+    cmd = [str(venv / "bin" / "workbook"), "lab", "--", *_options(port, token)]
+    with serve(cmd, home, env, home.parent / f"{home.name}-jupyter-lab.log", port, token, timeout) as lab:
+        yield lab
+
+
 # --- the page -----------------------------------------------------------------------------
 
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in front
@@ -148,10 +170,24 @@ def wait_for_kernel_idle(page, timeout_ms: int = 90_000) -> None:
     page.wait_for_selector(".jp-StatusBar-Widget:has-text('| Idle')", timeout=timeout_ms, state="attached")
 
 
-def menu(page, menu_name: str, command: str) -> None:
-    """Click a menu bar entry, then the (enabled) item that runs `command`."""
-    page.click(f"li.lm-MenuBar-item:has-text('{menu_name}')")
-    page.click(f"li.lm-Menu-item[data-command='{command}']:not(.lm-mod-disabled)")
+def menu(page, menu_name: str, command: str, tries: int = 3) -> None:
+    """Click a menu bar entry, then the (enabled) item that runs `command`.
+
+    A click on the menu bar toggles its menu; on a busy machine the first may land while a menu
+    is still closing, so the menu is opened again if its item does not show.
+    """
+    item = f"li.lm-Menu-item[data-command='{command}']:not(.lm-mod-disabled)"
+    for attempt in range(tries):
+        page.click(f"li.lm-MenuBar-item:has-text('{menu_name}')")
+        try:
+            page.wait_for_selector(item, state="visible", timeout=10_000)
+            break
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            page.keyboard.press("Escape")
+            page.mouse.click(700, 500)
+    page.click(item)
 
 
 def open_notebook(page, lab: Lab, name: str) -> None:
@@ -205,6 +241,65 @@ def open_assignment_list(page, timeout_ms: int = 60_000) -> str:
                            "#nbgrader-assignment-list #released_assignments_list_placeholder:not([hidden])",
                            timeout=timeout_ms, state="attached")
     return page.inner_text("#nbgrader-assignment-list")
+
+
+def nbgrader_menu(page, shot: Path | None = None) -> list[str]:
+    """The commands the Nbgrader menu shows (opened, read, closed; `shot`: a screenshot of it open).
+
+    The menu lists every nbgrader command; those of a disabled extension are not registered, so
+    Lumino hides their items (`lm-mod-hidden`).
+    """
+    page.click("li.lm-MenuBar-item:has-text('Nbgrader')")
+    page.wait_for_selector("li.lm-Menu-item[data-command^='nbgrader:']", state="attached")
+    commands = page.evaluate("[...document.querySelectorAll('li.lm-Menu-item[data-command^=\"nbgrader:\"]')]"
+                             ".filter(e => !e.classList.contains('lm-mod-hidden') && e.offsetParent !== null)"
+                             ".map(e => e.dataset.command)")
+    if shot is not None:
+        page.screenshot(path=str(shot))
+    page.keyboard.press("Escape")
+    page.wait_for_selector("li.lm-Menu-item[data-command='nbgrader:open-assignment-list']", state="hidden")
+    return commands
+
+
+def page_config(page) -> dict:
+    return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent)")
+
+
+def _press(page, section: str, label: str, then: str, timeout_ms: int) -> None:
+    page.click(f"#nbgrader-assignment-list #{section} .list_item button:has-text('{label}')")
+    page.wait_for_selector(then, timeout=timeout_ms, state="attached")
+
+
+def fetch_assignment(page, timeout_ms: int = 60_000) -> None:
+    """Press Fetch next to the released assignment; wait until it is listed as downloaded."""
+    _press(page, "released_assignments_list", "Fetch",
+           "#nbgrader-assignment-list #fetched_assignments_list .list_item button:has-text('Submit')", timeout_ms)
+
+
+def submit_assignment(page, timeout_ms: int = 60_000) -> str:
+    """Press Submit; wait until the submission is listed; return the submitted list's text."""
+    _press(page, "fetched_assignments_list", "Submit",
+           "#nbgrader-assignment-list #submitted_assignments_list .list_item button:has-text('Fetch Feedback')",
+           timeout_ms)
+    return page.inner_text("#nbgrader-assignment-list #submitted_assignments_list")
+
+
+def fetch_feedback(page, timeout_ms: int = 60_000) -> None:
+    """Press Fetch Feedback; wait until the submission offers "(view feedback)"."""
+    _press(page, "submitted_assignments_list", "Fetch Feedback",
+           "#nbgrader-assignment-list #submitted_assignments_list a:has-text('view feedback')", timeout_ms)
+
+
+def replace_cell(page, index: int, code: str) -> None:
+    """Type `code` over the source of the notebook's code or markdown cell number `index` (0-based), and save."""
+    editor = page.locator(f"{ACTIVE} .jp-Cell").nth(index).locator(".cm-content")
+    editor.scroll_into_view_if_needed()
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("li.lm-TabBar-tab.lm-mod-current:not(.jp-mod-dirty)", state="attached")
 
 
 def main(argv: list[str]) -> int:

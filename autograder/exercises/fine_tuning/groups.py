@@ -1,0 +1,89 @@
+"""07_fine_tuning: answers a learner could write for param_groups and for notebook 04's lr_groups pasted
+into `lr_groups_from_04` (correct alternatives, mistakes)."""
+from ...exercise import alternative, mistake
+from .cases import FT
+
+GROUPS_VARIANTS = [
+    # --- lr_groups, pasted from notebook 04 ----------------------------------------------------------------
+    alternative("lr_groups_from_04", "torch.logspace", '''
+def lr_groups(lr, n_groups, div=3.0):
+    import math
+    if not isinstance(lr, slice):
+        return [float(lr)] * n_groups
+    if lr.start is None or lr.start == 0:
+        return [lr.stop / div] * (n_groups - 1) + [float(lr.stop)]
+    if n_groups == 1:
+        return [float(lr.stop)]
+    return torch.logspace(math.log10(lr.start), math.log10(lr.stop), n_groups, dtype=torch.float64).tolist()'''),
+    alternative("lr_groups_from_04", "numpy.geomspace", '''
+def lr_groups(lr, n_groups, div=3.0):
+    import numpy as np
+    if isinstance(lr, slice) and lr.start:
+        return [float(v) for v in np.geomspace(lr.start, lr.stop, n_groups)] if n_groups > 1 else [float(lr.stop)]
+    if isinstance(lr, slice):
+        return [lr.stop / div for _ in range(n_groups - 1)] + [float(lr.stop)]
+    return [float(lr) for _ in range(n_groups)]'''),
+    mistake("lr_groups_from_04", "slice(lo, hi) spaced evenly in lr, not in log lr", '''
+def lr_groups(lr, n_groups, div=3.0):
+    if not isinstance(lr, slice):
+        return [float(lr)] * n_groups
+    if not lr.start:
+        return [lr.stop / div] * (n_groups - 1) + [float(lr.stop)]
+    if n_groups == 1:
+        return [float(lr.stop)]
+    return torch.linspace(lr.start, lr.stop, n_groups, dtype=torch.float64).tolist()''',
+            loses=("param_groups_lrs", FT)),
+    mistake("lr_groups_from_04", "slice(hi) divided by 10 (fastai's code) instead of div", '''
+def lr_groups(lr, n_groups, div=3.0):
+    if not isinstance(lr, slice):
+        return [float(lr)] * n_groups
+    if not lr.start:
+        return [lr.stop / 10] * (n_groups - 1) + [float(lr.stop)]
+    if n_groups == 1:
+        return [float(lr.stop)]
+    step = (lr.stop / lr.start) ** (1 / (n_groups - 1))
+    return [lr.start * step**i for i in range(n_groups)]''', loses=("param_groups_lrs",)),
+    mistake("lr_groups_from_04", "slice(hi) giving hi / div to the last group too", '''
+def lr_groups(lr, n_groups, div=3.0):
+    if not isinstance(lr, slice):
+        return [float(lr)] * n_groups
+    if not lr.start:
+        return [lr.stop / div] * n_groups
+    if n_groups == 1:
+        return [float(lr.stop)]
+    step = (lr.stop / lr.start) ** (1 / (n_groups - 1))
+    return [lr.start * step**i for i in range(n_groups)]''', loses=("param_groups_lrs",)),
+    mistake("lr_groups_from_04", "slice(lo, hi) over one group dividing by zero", '''
+def lr_groups(lr, n_groups, div=3.0):
+    if not isinstance(lr, slice):
+        return [float(lr)] * n_groups
+    if not lr.start:
+        return [lr.stop / div] * (n_groups - 1) + [float(lr.stop)]
+    step = (lr.stop / lr.start) ** (1 / (n_groups - 1))
+    return [lr.start * step**i for i in range(n_groups)]''', loses=("param_groups_lrs", FT)),
+    # --- param_groups -------------------------------------------------------------------------------------
+    alternative("param_groups", "each module's parameters() generator", '''
+def param_groups(groups, lr, div=3.0):
+    lrs = lr_groups(lr, len(groups), div)
+    return [dict(params=g.parameters(), lr=lrs[i]) for i, g in enumerate(groups)]'''),
+    mistake("param_groups", "the learning rates in reverse (the head gets the smallest)", '''
+def param_groups(groups, lr, div=3.0):
+    lrs = lr_groups(lr, len(groups), div)[::-1]
+    return [{"params": list(g.parameters()), "lr": lr_i} for g, lr_i in zip(groups, lrs)]''', also=(FT,)),
+    mistake("param_groups", "the groups in reverse order, head first", '''
+def param_groups(groups, lr, div=3.0):
+    lrs = lr_groups(lr, len(groups), div)
+    return [{"params": list(g.parameters()), "lr": lr_i} for g, lr_i in reversed(list(zip(groups, lrs)))]'''),
+    mistake("param_groups", "the head's lr for every group", '''
+def param_groups(groups, lr, div=3.0):
+    top = lr_groups(lr, len(groups), div)[-1]
+    return [{"params": list(g.parameters()), "lr": top} for g in groups]''', also=(FT,)),
+    mistake("param_groups", "ignoring div (always 3)", '''
+def param_groups(groups, lr, div=3.0):
+    lrs = lr_groups(lr, len(groups))
+    return [{"params": list(g.parameters()), "lr": lr_i} for g, lr_i in zip(groups, lrs)]'''),
+    mistake("param_groups", "'params' holding the module, not its parameters", '''
+def param_groups(groups, lr, div=3.0):
+    lrs = lr_groups(lr, len(groups), div)
+    return [{"params": g, "lr": lr_i} for g, lr_i in zip(groups, lrs)]''', also=(FT,)),
+]

@@ -1,0 +1,97 @@
+"""How a scenario reaches the learner's code: `learner.get(name)` and `learner.call(fn, ...)`.
+
+The same scenario runs twice: in the sandbox over the learner's notebook namespace, and in the
+trusted grader over the reference's. `Learner.call` is where the learner's code runs: under the
+forbidden-call `Watch`, with its exceptions turned into `LearnerError`s that say, in one line,
+what went wrong, and a stub's NotImplementedError into `NotAnswered`. Runs inside the sandbox.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import traceback
+import warnings
+
+from .watch import Watch
+
+_OURS = ("<grader", "/torch/", "/site-packages/")  # frames a learner's traceback does not need
+
+
+class NotAnswered(Exception):
+    """A stub still raises NotImplementedError; `.name` is the stub (`one_hot`, `Adam.step`)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+class LearnerError(Exception):
+    """The learner's code raised, or gave something a scenario cannot use; the message says what."""
+
+
+def short_error(exc: BaseException) -> str:
+    """`ValueError: bad shape (at line 4 of one_hot)`: an exception in one line, located in the learner's code."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not any(part in f.filename for part in _OURS) and "/autograder/" not in f.filename]
+    where = f" (at line {frames[-1].lineno} of {frames[-1].name})" if frames else ""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}{': ' + lines[0][:300] if lines else ''}{where}"
+
+
+def _stub_name(exc: NotImplementedError, fallback: str) -> str:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or tb.tb_frame.f_code.co_name == "<lambda>":
+        return fallback
+    name = tb.tb_frame.f_code.co_name
+    owner = tb.tb_frame.f_locals.get("self")
+    return f"{type(owner).__name__}.{name}" if owner is not None else name
+
+
+def name_of(fn) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__name__
+
+
+class Learner:
+    """The learner's (or the reference's) namespace, as a scenario sees it."""
+
+    def __init__(self, namespace: dict, rules=()):
+        self.namespace = namespace
+        self.watch = Watch(rules)
+
+    @property
+    def found(self) -> list[str]:
+        """Forbidden things the learner's code used, by label."""
+        return self.watch.found
+
+    def get(self, name: str):
+        """The learner's object called `name`."""
+        if name not in self.namespace:
+            raise LearnerError(f"the notebook defines no `{name}`: run the cell that defines it (and keep its name)")
+        return self.namespace[name]
+
+    def call(self, fn, *args, **kwargs):
+        """`fn(*args, **kwargs)`, the learner's code, watched; its errors become `LearnerError` or `NotAnswered`."""
+        name = name_of(fn)
+        try:
+            with self.watch, warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")
+                result = fn(*args, **kwargs)
+        except NotImplementedError as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            if frames and frames[-1].name == "_forward_unimplemented":
+                raise LearnerError(f"{name} has no `forward` method: check its spelling and indentation") from None
+            raise NotAnswered(_stub_name(exc, name)) from None
+        except RecursionError:
+            raise LearnerError(f"{name} recursed too deep (does it call itself?)") from None
+        except (NotAnswered, LearnerError):
+            raise
+        except Exception as exc:
+            raise LearnerError(f"{name} raised {short_error(exc)}") from None
+        finally:
+            # A forbidden call decides the cell (flagged, no points): stop here rather than run the rest of the
+            # scenario under the watch, which can take minutes for an answer that loops over torch.optim.
+            if self.found:
+                raise LearnerError(f"{name} uses {' and '.join(self.found)}") from None
+        return result
