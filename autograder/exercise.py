@@ -116,3 +116,10 @@ def question(grade_id: str, points: float, name: str, answer, choices: tuple[str
         return [Case(f"your answer, {name}", {"name": name}, expect=expect)]
     cases.__doc__ = doc or f"{name} holds the right answer."
     return Check(grade_id, points, (name,), "basic.value", cases, title=name)
+
+
+def swap(text: str, old: str, new: str, count: int = 1) -> str:
+    """`text` with `old` (which must occur `count` times) replaced by `new`: a variant is a small edit of another
+    answer's source, written once."""
+    assert text.count(old) == count, (old, text.count(old))
+    return text.replace(old, new)

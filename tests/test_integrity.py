@@ -220,7 +220,7 @@ def graded(tmp_path_factory):
     protected = [course.REPO / d for d in ("autograder", "solutions", "source", "release", "workbook")]
     before = _fingerprint(protected), _fingerprint(site.getsitepackages()), _fingerprint([r / "source" for r in roots])
     # A short cell time limit keeps the hanging submissions quick to grade.
-    options = ("--Execute.timeout=15", "--SandboxedExecute.notebook_timeout=200")
+    options = ("--Execute.timeout=10", "--SandboxedExecute.notebook_timeout=200")
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(lambda root: course.autograde(root, options=options), roots))
     after = _fingerprint(protected), _fingerprint(site.getsitepackages()), _fingerprint([r / "source" for r in roots])

@@ -36,7 +36,8 @@ def execute(nb, folder: Path, timeout: int = DEFAULT_TIMEOUT, kernel_name: str =
     quiet = logging.getLogger("workbook.run.kernel")  # timeouts and deaths are reported in the table instead
     quiet.propagate, quiet.level = False, logging.CRITICAL
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True, interrupt_on_timeout=True,
+        # startup_timeout: a first `import torch` from a cold disk, or a busy machine, can take a minute
+        nb, timeout=timeout, startup_timeout=180, kernel_name=kernel_name, allow_errors=True, interrupt_on_timeout=True,
         error_on_timeout={"ename": TIMEOUT_ERROR,
                           "evalue": f"this cell ran longer than {timeout} s and was stopped",
                           "traceback": [f"{TIMEOUT_ERROR}: this cell ran longer than {timeout} s"]},

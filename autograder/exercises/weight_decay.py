@@ -8,7 +8,7 @@ learner's `l2_penalty`, so a wrong penalty also costs `sgd_update_step`; `sgd_up
 penalty and is judged on its own (its parameters must equal the reference's, which equal sgd_update's).
 """
 from ..cases import FLOATS, Case, dtype_str, each_device, randint, randn, shape_str
-from ..exercise import Check, alternative, mistake, question
+from ..exercise import Check, alternative, mistake, question, swap
 from ..inside.scenarios.weight_decay import model_of
 
 NOTEBOOK, REFERENCE = "03_weight_decay", "solutions.weight_decay"
@@ -112,29 +112,9 @@ CHECKS = [
              doc="q_fastai_wd names what fastai's wd=0.01 does to each weight at each step."),
 ]
 
-_LESSON_UPDATE = '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is None:
-                continue
-            {step}
-            {zero}
-    return loss.item()'''
-
-
-def _sgd(step="p -= lr * p.grad", zero="p.grad.zero_()"):
-    return _LESSON_UPDATE.format(step=step, zero=zero)
-
-
-def _decoupled(step="p -= lr * (p.grad + 2 * wd * p)", zero="p.grad = None", loss="data_loss",
-               returns="loss"):
-    return f'''
-def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
-    data_loss = loss_func(model(x), y)
-    loss = {loss}
+_UPDATE = '''
+def {name}(model, loss_func, x, y, lr, wd=0.0):
+    {forward}
     loss.backward()
     with torch.no_grad():
         for p in model.parameters():
@@ -143,6 +123,43 @@ def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
             {step}
             {zero}
     return {returns}.item()'''
+
+
+def _sgd(step="p -= lr * p.grad", zero="p.grad.zero_()"):
+    return _UPDATE.format(name="sgd_update", step=step, zero=zero, returns="loss",
+                          forward="loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)")
+
+
+def _decoupled(step="p -= lr * (p.grad + 2 * wd * p)", zero="p.grad = None", loss="data_loss",
+               returns="loss"):
+    return _UPDATE.format(name="sgd_update_decoupled", forward=f"data_loss = loss_func(model(x), y)\n    loss = {loss}",
+                          step=step, zero=zero, returns=returns)
+
+
+# l2_penalty as a one-liner, and both updates with the step under `if p.grad is not None:`: bases of mistakes.
+_L2 = "def l2_penalty(params, wd):\n    return wd * sum((p ** 2).sum() for p in params)"
+_GUARDED_SGD = '''
+def sgd_update(model, loss_func, x, y, lr, wd=0.0):
+    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.grad is not None:
+                p -= lr * p.grad
+                p.grad.zero_()
+    return loss.item()'''
+_GUARDED_DECOUPLED = '''
+def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
+    loss = loss_func(model(x), y)
+    loss.backward()
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.grad is not None:
+                p -= lr * (p.grad + 2 * wd * p)
+                p.grad = None
+    return loss.item()'''
+_SKIP = "            if p.grad is None:\n                continue\n"
+_DECOUPLED_STEP = "                p -= lr * (p.grad + 2 * wd * p)\n                p.grad = None\n"
 
 
 VARIANTS = [
@@ -160,29 +177,22 @@ def l2_penalty(params, wd):
 def l2_penalty(params, wd):
     params = list(params)
     return wd * sum(p.pow(2).sum() for p in params)'''),
-    mistake("l2_penalty", "the L1 penalty wd * Σ|p|",
-            "def l2_penalty(params, wd):\n    return wd * sum(p.abs().sum() for p in params)",
+    mistake("l2_penalty", "the L1 penalty wd * Σ|p|", swap(_L2, "(p ** 2).sum()", "p.abs().sum()"),
             also=("sgd_update_step",)),
     mistake("l2_penalty", "the norm wd * sqrt(Σ p²) instead of its square",
-            "def l2_penalty(params, wd):\n    return wd * torch.sqrt(sum((p ** 2).sum() for p in params))",
+            swap(_L2, "wd * sum((p ** 2).sum() for p in params)", "wd * torch.sqrt(sum((p ** 2).sum() for p in params))"),
             also=("sgd_update_step",)),
-    mistake("l2_penalty", "the mean of the squares instead of their sum",
-            "def l2_penalty(params, wd):\n    return wd * sum((p ** 2).mean() for p in params)",
+    mistake("l2_penalty", "the mean of the squares instead of their sum", swap(_L2, "(p ** 2).sum()", "(p ** 2).mean()"),
             also=("sgd_update_step",)),
-    mistake("l2_penalty", "leaving out wd",
-            "def l2_penalty(params, wd):\n    return sum((p ** 2).sum() for p in params)",
-            also=("sgd_update_step",)),
+    mistake("l2_penalty", "leaving out wd", swap(_L2, "wd * sum", "sum"), also=("sgd_update_step",)),
     mistake("l2_penalty", "wd / 2 * Σ p² (PyTorch's weight_decay convention, not the lesson's)",
-            "def l2_penalty(params, wd):\n    return wd / 2 * sum((p ** 2).sum() for p in params)",
-            also=("sgd_update_step",)),
+            swap(_L2, "wd * sum", "wd / 2 * sum"), also=("sgd_update_step",)),
     mistake("l2_penalty", "a penalty built from .item() (it has no gradient)",
-            "def l2_penalty(params, wd):\n    return torch.tensor(wd * sum((p ** 2).sum().item() for p in params))",
+            swap(_L2, "wd * sum((p ** 2).sum() for p in params)", "torch.tensor(wd * sum((p ** 2).sum().item() for p in params))"),
             also=("sgd_update_step",)),
-    mistake("l2_penalty", "going through the generator twice (the second pass sees nothing)", '''
-def l2_penalty(params, wd):
-    if sum(1 for _ in params) == 0:
-        return torch.tensor(0.0)
-    return wd * sum((p ** 2).sum() for p in params)''', also=("sgd_update_step",)),
+    mistake("l2_penalty", "going through the generator twice (the second pass sees nothing)", "\n" + swap(
+        _L2, "    return", "    if sum(1 for _ in params) == 0:\n        return torch.tensor(0.0)\n    return"),
+            also=("sgd_update_step",)),
 
     # ------------------------------------------------------------------ sgd_update
     alternative("sgd_update", "the lesson's p.sub_ and p.grad.zero_()", _sgd("p.sub_(lr * p.grad)")),
@@ -214,36 +224,14 @@ def sgd_update(model, loss_func, x, y, lr, wd=0.0):
     return loss.item()'''),
     mistake("sgd_update", "not zeroing the gradients after the step (they add up over the steps)",
             _sgd(zero="pass")),
-    mistake("sgd_update", "zeroing the gradients before the backward pass, which leaves them behind", '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    model.zero_grad()
-    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p -= lr * p.grad
-    return loss.item()'''),
-    mistake("sgd_update", "returning the data loss without the penalty", '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    data_loss = loss_func(model(x), y)
-    (data_loss + l2_penalty(model.parameters(), wd)).backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p -= lr * p.grad
-                p.grad.zero_()
-    return data_loss.item()'''),
-    mistake("sgd_update", "subtracting the penalty from the loss instead of adding it", '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y) - l2_penalty(model.parameters(), wd)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p -= lr * p.grad
-                p.grad.zero_()
-    return loss.item()'''),
+    mistake("sgd_update", "zeroing the gradients before the backward pass, which leaves them behind", swap(swap(
+        _GUARDED_SGD, "    loss = loss_func", "    model.zero_grad()\n    loss = loss_func"), "                p.grad.zero_()\n", "")),
+    mistake("sgd_update", "returning the data loss without the penalty", swap(swap(
+        _GUARDED_SGD, "    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)\n    loss.backward()",
+        "    data_loss = loss_func(model(x), y)\n    (data_loss + l2_penalty(model.parameters(), wd)).backward()"),
+        "return loss.item()", "return data_loss.item()")),
+    mistake("sgd_update", "subtracting the penalty from the loss instead of adding it",
+            swap(_GUARDED_SGD, ") + l2_penalty", ") - l2_penalty")),
     mistake("sgd_update", "returning the loss tensor instead of a Python float (loss.item())",
             _sgd().replace("return loss.item()", "return loss")),
     mistake("sgd_update", "decaying twice: the penalty in the loss and 2 * wd * p in the step too",
@@ -252,39 +240,18 @@ def sgd_update(model, loss_func, x, y, lr, wd=0.0):
             _sgd("p = p - lr * p.grad", zero="model.zero_grad()")),
     mistake("sgd_update", "a default wd of 0.1 instead of 0.0",
             _sgd().replace("wd=0.0", "wd=0.1")),
-    mistake("sgd_update", "the step outside torch.no_grad() (an in-place change of a leaf that requires grad)", '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)
-    loss.backward()
-    for p in model.parameters():
-        if p.grad is not None:
-            p -= lr * p.grad
-            p.grad.zero_()
-    return loss.item()'''),
-    mistake("sgd_update", "stepping parameters without a gradient (a frozen parameter's .grad is None)", '''
-def sgd_update(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.sub_(lr * p.grad)
-            p.grad.zero_()
-    return loss.item()'''),
+    mistake("sgd_update", "the step outside torch.no_grad() (an in-place change of a leaf that requires grad)", swap(
+        _sgd(), "    with torch.no_grad():\n        for p in model.parameters():\n" + _SKIP,
+        "    for p in model.parameters():\n        if p.grad is not None:\n")),
+    mistake("sgd_update", "stepping parameters without a gradient (a frozen parameter's .grad is None)",
+            swap(_sgd("p.sub_(lr * p.grad)"), _SKIP, "")),
 
     # ------------------------------------------------------------------ sgd_update_decoupled
     alternative("sgd_update_decoupled", "the lesson's style, p.sub_ and p.grad.zero_()",
                 _decoupled("p.sub_(lr * (p.grad + 2 * wd * p))", "p.grad.zero_()")),
-    alternative("sgd_update_decoupled", "shrink the weights, then step", '''
-def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p.mul_(1 - 2 * lr * wd)
-                p.add_(p.grad, alpha=-lr)
-    model.zero_grad()
-    return loss.item()'''),
+    alternative("sgd_update_decoupled", "shrink the weights, then step", swap(swap(
+        _GUARDED_DECOUPLED, _DECOUPLED_STEP, "                p.mul_(1 - 2 * lr * wd)\n                p.add_(p.grad, alpha=-lr)\n"),
+        "    return", "    model.zero_grad()\n    return")),
     alternative("sgd_update_decoupled", "the decay added to p.grad, then a plain step", '''
 def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
     loss = loss_func(model(x), y)
@@ -313,42 +280,18 @@ def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
             _decoupled("p -= lr * (p.grad - 2 * wd * p)")),
     mistake("sgd_update_decoupled", "decaying twice: the penalty in the loss as well as 2 * wd * p in the step",
             _decoupled(loss="data_loss + l2_penalty(model.parameters(), wd)", returns="data_loss")),
-    mistake("sgd_update_decoupled", "returning the loss with the penalty added (that is sgd_update's loss)", '''
-def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p -= lr * (p.grad + 2 * wd * p)
-                p.grad = None
-    return (loss + l2_penalty(model.parameters(), wd)).item()'''),
+    mistake("sgd_update_decoupled", "returning the loss with the penalty added (that is sgd_update's loss)",
+            swap(_GUARDED_DECOUPLED, "return loss.item()", "return (loss + l2_penalty(model.parameters(), wd)).item()")),
     mistake("sgd_update_decoupled", "rebinding `p = p - ...`, which leaves the parameters unchanged (update them in place)",
             _decoupled("p = p - lr * (p.grad + 2 * wd * p)", zero="model.zero_grad()")),
     mistake("sgd_update_decoupled", "shrinking the weights before the forward pass (the gradient is then taken at "
-            "the shrunk weights)", '''
-def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.requires_grad:
-                p.mul_(1 - 2 * lr * wd)
-    loss = loss_func(model(x), y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.grad is not None:
-                p -= lr * p.grad
-                p.grad = None
-    return loss.item()'''),
-    mistake("sgd_update_decoupled", "stepping parameters without a gradient (a frozen parameter's .grad is None)", '''
-def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    with torch.no_grad():
-        for p in model.parameters():
-            p -= lr * (p.grad + 2 * wd * p)
-            p.grad = None
-    return loss.item()'''),
+            "the shrunk weights)", swap(swap(
+        _GUARDED_DECOUPLED, "    loss = loss_func", "    with torch.no_grad():\n        for p in model.parameters():\n"
+        "            if p.requires_grad:\n                p.mul_(1 - 2 * lr * wd)\n    loss = loss_func"),
+        "p -= lr * (p.grad + 2 * wd * p)", "p -= lr * p.grad")),
+    mistake("sgd_update_decoupled", "stepping parameters without a gradient (a frozen parameter's .grad is None)", swap(
+        _GUARDED_DECOUPLED, "            if p.grad is not None:\n" + _DECOUPLED_STEP,
+        "            p -= lr * (p.grad + 2 * wd * p)\n            p.grad = None\n")),
 
     # ------------------------------------------------------------------ questionnaire
     alternative("q_wd_gradient", "written as 2 * wd * w", "q_wd_gradient = 2 * 0.05 * 3"),

@@ -1,5 +1,5 @@
 """02_collab_bias: answers a learner could write for rmse, item_bias_ranking, most_similar and pca."""
-from ...exercise import alternative, mistake
+from ...exercise import alternative, mistake, swap
 
 _RMSE = '''
 def rmse(model, ratings, bs=8192):
@@ -14,6 +14,15 @@ _SIMILAR = '''
 def most_similar(model, item, k=10):
     w = model.item_factors.weight.detach()
 '''
+
+# pca by the SVD, each component's largest entry made positive: the base of the pca mistakes.
+_SIGNED = "(v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())"
+_PCA = '''
+def pca(x, k=3):
+    xc = x - x.mean(0)
+    _, _, vh = torch.linalg.svd(xc, full_matrices=False)
+    v = vh[:k].T
+    return xc @ ''' + _SIGNED
 
 ANALYSIS_VARIANTS = [
     # rmse
@@ -192,44 +201,18 @@ def pca(x, k=3):
     u, s, vh = torch.linalg.svd(xc, full_matrices=False)
     signs = torch.sign(vh[torch.arange(k, device=x.device), vh[:k].abs().argmax(1)])
     return u[:, :k] * s[:k] * signs'''),
-    mistake("pca", "not centring the rows (subtract x.mean(0) first)", '''
-def pca(x, k=3):
-    _, _, vh = torch.linalg.svd(x, full_matrices=False)
-    v = vh[:k].T
-    return x @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
-    mistake("pca", "projecting the uncentred rows x instead of x - x.mean(0)", '''
-def pca(x, k=3):
-    xc = x - x.mean(0)
-    _, _, vh = torch.linalg.svd(xc, full_matrices=False)
-    v = vh[:k].T
-    return x @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
-    mistake("pca", "centring x in place (x -= x.mean(0) changes the caller's tensor)", '''
-def pca(x, k=3):
-    x -= x.mean(0)
-    _, _, vh = torch.linalg.svd(x, full_matrices=False)
-    v = vh[:k].T
-    return x @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
-    mistake("pca", "no sign rule (LAPACK's signs, flipped)", '''
-def pca(x, k=3):
-    xc = x - x.mean(0)
-    _, _, vh = torch.linalg.svd(xc, full_matrices=False)
-    return xc @ -vh[:k].T'''),
-    mistake("pca", "the k smallest components instead of the largest", '''
-def pca(x, k=3):
-    xc = x - x.mean(0)
-    _, vecs = torch.linalg.eigh(xc.T @ xc)
-    v = vecs[:, :k]
-    return xc @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
-    mistake("pca", "the columns of Vh instead of its rows", '''
-def pca(x, k=3):
-    xc = x - x.mean(0)
-    _, _, vh = torch.linalg.svd(xc)
-    v = vh[:, :k]
-    return xc @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
-    mistake("pca", "a float64 result whatever the dtype of x", '''
-def pca(x, k=3):
-    xc = x.double() - x.double().mean(0)
-    _, _, vh = torch.linalg.svd(xc, full_matrices=False)
-    v = vh[:k].T
-    return xc @ (v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())'''),
+    mistake("pca", "not centring the rows (subtract x.mean(0) first)",
+            swap(_PCA, "    xc = x - x.mean(0)\n", "").replace("xc", "x")),
+    mistake("pca", "projecting the uncentred rows x instead of x - x.mean(0)", swap(_PCA, "return xc @", "return x @")),
+    mistake("pca", "centring x in place (x -= x.mean(0) changes the caller's tensor)",
+            swap(_PCA, "xc = x - x.mean(0)", "x -= x.mean(0)").replace("xc", "x")),
+    mistake("pca", "no sign rule (LAPACK's signs, flipped)",
+            swap(_PCA, "    v = vh[:k].T\n    return xc @ " + _SIGNED, "    return xc @ -vh[:k].T")),
+    mistake("pca", "the k smallest components instead of the largest", swap(
+        _PCA, "    _, _, vh = torch.linalg.svd(xc, full_matrices=False)\n    v = vh[:k].T",
+        "    _, vecs = torch.linalg.eigh(xc.T @ xc)\n    v = vecs[:, :k]")),
+    mistake("pca", "the columns of Vh instead of its rows",
+            swap(_PCA, "svd(xc, full_matrices=False)\n    v = vh[:k].T", "svd(xc)\n    v = vh[:, :k]")),
+    mistake("pca", "a float64 result whatever the dtype of x",
+            swap(_PCA, "xc = x - x.mean(0)", "xc = x.double() - x.double().mean(0)")),
 ]

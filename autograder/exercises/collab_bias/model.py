@@ -1,6 +1,10 @@
 """02_collab_bias: answers a learner could write for sigmoid_range and DotProductBias."""
-from ...exercise import alternative, mistake
+from ...exercise import alternative, mistake, swap
 
+# The tables' init, and forward up to the dot products: the pieces the mistakes below edit.
+_INIT_LOOP = '''        for emb in (self.user_factors, self.item_factors, self.user_bias, self.item_bias):
+            nn.init.normal_(emb.weight, std=0.01)
+'''
 _INIT = '''
 class DotProductBias(nn.Module):
     def __init__(self, n_users, n_items, n_factors, y_range=(0.0, 5.5)):
@@ -9,20 +13,18 @@ class DotProductBias(nn.Module):
         self.item_factors = nn.Embedding(n_items, n_factors)
         self.user_bias = nn.Embedding(n_users, 1)
         self.item_bias = nn.Embedding(n_items, 1)
-        for emb in (self.user_factors, self.item_factors, self.user_bias, self.item_bias):
-            nn.init.normal_(emb.weight, std=0.01)
-        self.y_range = y_range
+''' + _INIT_LOOP + "        self.y_range = y_range\n"
+_DOT = '''
+    def forward(self, x):
+        users, items = x[:, 0], x[:, 1]
+        res = (self.user_factors(users) * self.item_factors(items)).sum(1)
 '''
 
 
 def _model(forward: str) -> str:
     """A DotProductBias with the usual tables and this forward pass (`res` the dot products, `ub`, `ib` the biases)."""
-    return _INIT + '''
-    def forward(self, x):
-        users, items = x[:, 0], x[:, 1]
-        res = (self.user_factors(users) * self.item_factors(items)).sum(1)
-        ub, ib = self.user_bias(users), self.item_bias(items)
-''' + "\n".join("        " + line for line in forward.strip().split("\n"))
+    return (_INIT + _DOT + "        ub, ib = self.user_bias(users), self.item_bias(items)\n"
+            + "\n".join("        " + line for line in forward.strip().split("\n")))
 
 
 MODEL_VARIANTS = [
@@ -58,20 +60,12 @@ def sigmoid_range(x, low, high):
     return x.sigmoid_() * (high - low) + low'''),
 
     # DotProductBias
-    alternative("DotProductBias", "[:, 0] on the biases, zero biases, y_range unpacked", '''
-class DotProductBias(nn.Module):
-    def __init__(self, n_users, n_items, n_factors, y_range=(0.0, 5.5)):
-        super().__init__()
-        self.user_factors = nn.Embedding(n_users, n_factors)
-        self.item_factors = nn.Embedding(n_items, n_factors)
-        self.user_bias = nn.Embedding(n_users, 1)
-        self.item_bias = nn.Embedding(n_items, 1)
-        nn.init.normal_(self.user_factors.weight, std=0.01)
+    alternative("DotProductBias", "[:, 0] on the biases, zero biases, y_range unpacked", swap(swap(
+        _INIT, _INIT_LOOP, '''        nn.init.normal_(self.user_factors.weight, std=0.01)
         nn.init.normal_(self.item_factors.weight, std=0.01)
         nn.init.zeros_(self.user_bias.weight)
         nn.init.zeros_(self.item_bias.weight)
-        self.low, self.high = y_range
-
+'''), "self.y_range = y_range", "self.low, self.high = y_range") + '''
     def forward(self, x):
         users, items = x[:, 0], x[:, 1]
         dot = (self.user_factors(users) * self.item_factors(items)).sum(dim=-1)
@@ -98,36 +92,12 @@ return sigmoid_range(res + ub + ib, *self.y_range)'''), also=("dot_product_bias_
     mistake("DotProductBias", ".squeeze() without a dim (a batch of one becomes 0-D)", _model('''
 return sigmoid_range(res.squeeze() + ub.squeeze() + ib.squeeze(), *self.y_range)'''),
             loses=("dot_product_bias_shapes", "dot_product_bias_values")),
-    mistake("DotProductBias", "nn.Embedding's default N(0, 1) init", '''
-class DotProductBias(nn.Module):
-    def __init__(self, n_users, n_items, n_factors, y_range=(0.0, 5.5)):
-        super().__init__()
-        self.user_factors = nn.Embedding(n_users, n_factors)
-        self.item_factors = nn.Embedding(n_items, n_factors)
-        self.user_bias = nn.Embedding(n_users, 1)
-        self.item_bias = nn.Embedding(n_items, 1)
-        self.y_range = y_range
-
-    def forward(self, x):
-        users, items = x[:, 0], x[:, 1]
-        res = (self.user_factors(users) * self.item_factors(items)).sum(1)
+    mistake("DotProductBias", "nn.Embedding's default N(0, 1) init", swap(_INIT, _INIT_LOOP, "") + _DOT + '''\
         res = res + self.user_bias(users).squeeze(1) + self.item_bias(items).squeeze(1)
         return sigmoid_range(res, *self.y_range)''', loses=("dot_product_bias_shapes",)),
-    mistake("DotProductBias", "biases n_factors wide instead of 1", '''
-class DotProductBias(nn.Module):
-    def __init__(self, n_users, n_items, n_factors, y_range=(0.0, 5.5)):
-        super().__init__()
-        self.user_factors = nn.Embedding(n_users, n_factors)
-        self.item_factors = nn.Embedding(n_items, n_factors)
-        self.user_bias = nn.Embedding(n_users, n_factors)
-        self.item_bias = nn.Embedding(n_items, n_factors)
-        for emb in (self.user_factors, self.item_factors, self.user_bias, self.item_bias):
-            nn.init.normal_(emb.weight, std=0.01)
-        self.y_range = y_range
-
-    def forward(self, x):
-        users, items = x[:, 0], x[:, 1]
-        res = (self.user_factors(users) * self.item_factors(items)).sum(1)
+    mistake("DotProductBias", "biases n_factors wide instead of 1", swap(swap(
+        _INIT, "nn.Embedding(n_users, 1)", "nn.Embedding(n_users, n_factors)"),
+        "nn.Embedding(n_items, 1)", "nn.Embedding(n_items, n_factors)") + _DOT + '''\
         res = res + self.user_bias(users).sum(1) + self.item_bias(items).sum(1)
         return sigmoid_range(res, *self.y_range)''', loses=("dot_product_bias_shapes", "dot_product_bias_values")),
     mistake("DotProductBias", "y_range ignored (always 0 to 5.5)", _model('''
@@ -160,9 +130,7 @@ class DotProductBias(nn.Module):
         uf, itf, ub, ib = self.tables
         res = (uf(x[:, 0]) * itf(x[:, 1])).sum(1) + ub(x[:, 0])[:, 0] + ib(x[:, 1])[:, 0]
         return sigmoid_range(res, *self.y_range)'''),
-    mistake("DotProductBias", "forward misspelled (nn.Module's forward is missing)", _INIT + '''
-    def foward(self, x):
-        users, items = x[:, 0], x[:, 1]
-        res = (self.user_factors(users) * self.item_factors(items)).sum(1)
+    mistake("DotProductBias", "forward misspelled (nn.Module's forward is missing)",
+            _INIT + swap(_DOT, "def forward", "def foward") + '''\
         return sigmoid_range(res + self.user_bias(users)[:, 0] + self.item_bias(items)[:, 0], *self.y_range)'''),
 ]

@@ -65,33 +65,19 @@ def nll_loss(log_probs, target, reduction="mean"):
     return {"mean": loss.mean, "sum": loss.sum, "none": lambda: loss}[reduction]()'''),
     alternative("nll_loss", "a loop over the rows", '''
 def nll_loss(log_probs, target, reduction="mean"):
-    loss = torch.stack([-log_probs[i, t] for i, t in enumerate(target.tolist())])
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss'''),
+    loss = torch.stack([-log_probs[i, t] for i, t in enumerate(target.tolist())])''' + _reduce()),
     alternative("nll_loss", "a one-hot mask", '''
 def nll_loss(log_probs, target, reduction="mean"):
     mask = F.one_hot(target, log_probs.shape[1]).to(log_probs.dtype)
-    loss = -(log_probs * mask).sum(1)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    return loss'''),
+    loss = -(log_probs * mask).sum(1)''' + _reduce()),
     mistake("nll_loss", "the sum instead of the mean", '''
 def nll_loss(log_probs, target, reduction="mean"):
     loss = -log_probs.gather(1, target[:, None])[:, 0]
     return loss if reduction == "none" else loss.sum()''', also=("cross_entropy_values",)),
     mistake("nll_loss", "the mean over every entry (B × C) instead of over the batch (B rows)", '''
 def nll_loss(log_probs, target, reduction="mean"):
-    picked = -log_probs * F.one_hot(target, log_probs.shape[1]).to(log_probs.dtype)
-    if reduction == "mean":
-        return picked.mean()
-    if reduction == "sum":
-        return picked.sum()
-    return picked.sum(1)''', also=("cross_entropy_values",)),
+    picked = -log_probs * F.one_hot(target, log_probs.shape[1]).to(log_probs.dtype)''' + _reduce("picked") + ".sum(1)",
+            also=("cross_entropy_values",)),
     mistake("nll_loss", "log_probs[:, target] (a B × B matrix, not one entry per row)", '''
 def nll_loss(log_probs, target, reduction="mean"):
     loss = -log_probs[:, target]''' + _reduce(), also=("cross_entropy_values",)),

@@ -1,5 +1,17 @@
 """07_fine_tuning: answers a learner could write for replace_head (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake
+from ...exercise import alternative, mistake, swap
+
+# The reference's replace_head, less its case of a model that is its own head: the mistakes below edit it.
+REPLACE_HEAD = '''
+def replace_head(model, n_out):
+    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+    parent_name, _, attr = name.rpartition(".")
+    old = model.get_submodule(name)
+    new = nn.Linear(old.in_features, n_out, device=old.weight.device, dtype=old.weight.dtype)
+    model.get_submodule(parent_name).add_module(attr, new)
+    return model
+'''
+NEW = "    new = nn.Linear(old.in_features, n_out, device=old.weight.device, dtype=old.weight.dtype)"
 
 HEAD_VARIANTS = [
     alternative("replace_head", "a recursive search from the end", '''
@@ -28,51 +40,19 @@ def replace_head(model, n_out):
     new = nn.Linear(old.in_features, n_out, dtype=old.weight.dtype, device=old.weight.device)
     parent.add_module(attr, new)
     return model'''),
-    mistake("replace_head", "replacing the first nn.Linear instead of the last", '''
-def replace_head(model, n_out):
-    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][0]
-    parent_name, _, attr = name.rpartition(".")
-    old = model.get_submodule(name)
-    new = nn.Linear(old.in_features, n_out, device=old.weight.device, dtype=old.weight.dtype)
-    model.get_submodule(parent_name).add_module(attr, new)
-    return model'''),
-    mistake("replace_head", "a new head that keeps the old head's weights", '''
-def replace_head(model, n_out):
-    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
-    parent_name, _, attr = name.rpartition(".")
-    old = model.get_submodule(name)
-    new = nn.Linear(old.in_features, n_out, device=old.weight.device, dtype=old.weight.dtype)
+    mistake("replace_head", "replacing the first nn.Linear instead of the last",
+            swap(REPLACE_HEAD, "isinstance(m, nn.Linear)][-1]", "isinstance(m, nn.Linear)][0]")),
+    mistake("replace_head", "a new head that keeps the old head's weights", swap(REPLACE_HEAD, NEW, NEW + '''
     k = min(n_out, old.out_features)
     with torch.no_grad():
         new.weight[:k] = old.weight[:k]
-        new.bias[:k] = old.bias[:k]
-    model.get_submodule(parent_name).add_module(attr, new)
-    return model'''),
-    mistake("replace_head", "a new head with the old head's out_features, not n_out", '''
-def replace_head(model, n_out):
-    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
-    parent_name, _, attr = name.rpartition(".")
-    old = model.get_submodule(name)
-    new = nn.Linear(old.in_features, old.out_features, device=old.weight.device, dtype=old.weight.dtype)
-    model.get_submodule(parent_name).add_module(attr, new)
-    return model'''),
-    mistake("replace_head", "a float32 head on the CPU whatever the model's dtype and device", '''
-def replace_head(model, n_out):
-    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
-    parent_name, _, attr = name.rpartition(".")
-    old = model.get_submodule(name)
-    model.get_submodule(parent_name).add_module(attr, nn.Linear(old.in_features, n_out))
-    return model'''),
-    mistake("replace_head", "a deep copy of the model with a new head (the other submodules are copies)", '''
-def replace_head(model, n_out):
-    import copy
-    model = copy.deepcopy(model)
-    name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
-    parent_name, _, attr = name.rpartition(".")
-    old = model.get_submodule(name)
-    new = nn.Linear(old.in_features, n_out, device=old.weight.device, dtype=old.weight.dtype)
-    model.get_submodule(parent_name).add_module(attr, new)
-    return model'''),
+        new.bias[:k] = old.bias[:k]''')),
+    mistake("replace_head", "a new head with the old head's out_features, not n_out",
+            swap(REPLACE_HEAD, "nn.Linear(old.in_features, n_out,", "nn.Linear(old.in_features, old.out_features,")),
+    mistake("replace_head", "a float32 head on the CPU whatever the model's dtype and device", swap(swap(
+        REPLACE_HEAD, NEW + "\n", ""), "add_module(attr, new)", "add_module(attr, nn.Linear(old.in_features, n_out))")),
+    mistake("replace_head", "a deep copy of the model with a new head (the other submodules are copies)", swap(
+        REPLACE_HEAD, "(model, n_out):\n", "(model, n_out):\n    import copy\n    model = copy.deepcopy(model)\n")),
     mistake("replace_head", "replacing the model's last child, whatever it is", '''
 def replace_head(model, n_out):
     name, last = list(model.named_children())[-1]

@@ -1,5 +1,27 @@
 """06_mnist_sgd: answers a learner could write for the backpropagation by hand (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake
+from ...exercise import alternative, mistake, swap
+
+# The backward functions in one line each; each mistake edits one term.
+LINEAR = '''
+def linear_backward(x, weight, grad_out):
+    return grad_out @ weight, grad_out.T @ x, grad_out.sum(0)'''
+RELU = '''
+def relu_backward(x, grad_out):
+    return grad_out * (x > 0)'''
+# mlp_backward by the chain rule through the two backward functions; each mistake edits a line or two.
+MLP = '''
+def mlp_backward(model, x, y):
+    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
+    pre = x @ w1.T + b1
+    h = pre.clamp_min(0)
+    g = (h @ w2.T + b2).softmax(dim=1)
+    g[torch.arange(len(y)), y] -= 1
+    g = g / len(y)
+    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
+    _, g_w1, g_b1 = linear_backward(x, w1, relu_backward(pre, g_h))
+    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''
+SOFTMAX, ONE_HOT, MEAN = ("    g = (h @ w2.T + b2).softmax(dim=1)\n", "    g[torch.arange(len(y)), y] -= 1\n",
+                          "    g = g / len(y)\n")
 
 BACKPROP_VARIANTS = [
     # ------------------------------------------------------------------ linear_backward
@@ -14,19 +36,13 @@ def linear_backward(x, weight, grad_out):
     grad_bias = grad_out.sum(0, keepdim=True).squeeze(0)
     return grad_x, grad_weight, grad_bias'''),
     mistake("linear_backward", "grad_weight transposed (x.T @ grad_out is (n_in, n_out); the weight is "
-            "(n_out, n_in))", '''
-def linear_backward(x, weight, grad_out):
-    return grad_out @ weight, x.T @ grad_out, grad_out.sum(0)''', also=("mlp_backward_values",)),
-    mistake("linear_backward", "grad_bias not summed over the batch (the bias is added to every row)", '''
-def linear_backward(x, weight, grad_out):
-    return grad_out @ weight, grad_out.T @ x, grad_out''', also=("mlp_backward_values",)),
+            "(n_out, n_in))", swap(LINEAR, "grad_out.T @ x", "x.T @ grad_out"), also=("mlp_backward_values",)),
+    mistake("linear_backward", "grad_bias not summed over the batch (the bias is added to every row)",
+            swap(LINEAR, "grad_out.sum(0)", "grad_out"), also=("mlp_backward_values",)),
     mistake("linear_backward", "grad_bias averaged over the batch instead of summed (the bias is added to every "
-            "row)", '''
-def linear_backward(x, weight, grad_out):
-    return grad_out @ weight, grad_out.T @ x, grad_out.mean(0)''', also=("mlp_backward_values",)),
-    mistake("linear_backward", "grad_x = grad_out @ weight.T instead of grad_out @ weight", '''
-def linear_backward(x, weight, grad_out):
-    return grad_out @ weight.T, grad_out.T @ x, grad_out.sum(0)''', also=("mlp_backward_values",)),
+            "row)", swap(LINEAR, "grad_out.sum(0)", "grad_out.mean(0)"), also=("mlp_backward_values",)),
+    mistake("linear_backward", "grad_x = grad_out @ weight.T instead of grad_out @ weight",
+            swap(LINEAR, "grad_out @ weight,", "grad_out @ weight.T,"), also=("mlp_backward_values",)),
     mistake("linear_backward", "autograd (forbidden here: the point is to write the gradients yourself)", '''
 def linear_backward(x, weight, grad_out):
     x, weight = x.detach().requires_grad_(), weight.detach().requires_grad_()
@@ -46,15 +62,12 @@ def relu_backward(x, grad_out):
     alternative("relu_backward", "masked_fill", '''
 def relu_backward(x, grad_out):
     return grad_out.masked_fill(~(x > 0), 0.0)'''),
-    mistake("relu_backward", "a mask of x >= 0 (at x = 0 the gradient is 0, as PyTorch takes it)", '''
-def relu_backward(x, grad_out):
-    return grad_out * (x >= 0)'''),
-    mistake("relu_backward", "the mask of grad_out > 0 instead of x > 0", '''
-def relu_backward(x, grad_out):
-    return grad_out * (grad_out > 0)''', also=("mlp_backward_values",)),
-    mistake("relu_backward", "the mask alone, not multiplied by grad_out", '''
-def relu_backward(x, grad_out):
-    return (x > 0).to(grad_out.dtype)''', also=("mlp_backward_values",)),
+    mistake("relu_backward", "a mask of x >= 0 (at x = 0 the gradient is 0, as PyTorch takes it)",
+            swap(RELU, "(x > 0)", "(x >= 0)")),
+    mistake("relu_backward", "the mask of grad_out > 0 instead of x > 0", swap(RELU, "(x > 0)", "(grad_out > 0)"),
+            also=("mlp_backward_values",)),
+    mistake("relu_backward", "the mask alone, not multiplied by grad_out",
+            swap(RELU, "grad_out * (x > 0)", "(x > 0).to(grad_out.dtype)"), also=("mlp_backward_values",)),
     mistake("relu_backward", "zeroing grad_out in place (the caller's tensor changes)", '''
 def relu_backward(x, grad_out):
     grad_out[x <= 0] = 0
@@ -88,60 +101,17 @@ def mlp_backward(model, x, y):
     g_pre = g_h * (h > 0)
     _, g_w1, g_b1 = linear_backward(x, model.lin1.weight.detach(), g_pre)
     return dict(zip(["lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias"], [g_w1, g_b1, g_w2, g_b2]))'''),
-    mistake("mlp_backward", "forgetting the 1/B of the mean (the loss is the mean over the batch)", '''
-def mlp_backward(model, x, y):
-    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
-    pre = x @ w1.T + b1
-    h = pre.clamp_min(0)
-    g = (h @ w2.T + b2).softmax(dim=1)
-    g[torch.arange(len(y)), y] -= 1
-    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
-    _, g_w1, g_b1 = linear_backward(x, w1, relu_backward(pre, g_h))
-    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''),
-    mistake("mlp_backward", "the softmax's gradient without subtracting the one-hot labels", '''
-def mlp_backward(model, x, y):
-    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
-    pre = x @ w1.T + b1
-    h = pre.clamp_min(0)
-    g = (h @ w2.T + b2).softmax(dim=1) / len(y)
-    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
-    _, g_w1, g_b1 = linear_backward(x, w1, relu_backward(pre, g_h))
-    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''),
-    mistake("mlp_backward", "no ReLU in the backward pass (the hidden layer's gradient is not masked)", '''
-def mlp_backward(model, x, y):
-    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
-    pre = x @ w1.T + b1
-    h = pre.clamp_min(0)
-    g = (h @ w2.T + b2).softmax(dim=1)
-    g[torch.arange(len(y)), y] -= 1
-    g = g / len(y)
-    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
-    _, g_w1, g_b1 = linear_backward(x, w1, g_h)
-    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''),
-    mistake("mlp_backward", "the softmax over the batch (dim=0) instead of over the classes", '''
-def mlp_backward(model, x, y):
-    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
-    pre = x @ w1.T + b1
-    h = pre.clamp_min(0)
-    g = (h @ w2.T + b2).softmax(dim=0)
-    g[torch.arange(len(y)), y] -= 1
-    g = g / len(y)
-    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
-    _, g_w1, g_b1 = linear_backward(x, w1, relu_backward(pre, g_h))
-    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''),
+    mistake("mlp_backward", "forgetting the 1/B of the mean (the loss is the mean over the batch)",
+            swap(MLP, MEAN, "")),
+    mistake("mlp_backward", "the softmax's gradient without subtracting the one-hot labels",
+            swap(MLP, SOFTMAX + ONE_HOT + MEAN, "    g = (h @ w2.T + b2).softmax(dim=1) / len(y)\n")),
+    mistake("mlp_backward", "no ReLU in the backward pass (the hidden layer's gradient is not masked)",
+            swap(MLP, "relu_backward(pre, g_h)", "g_h")),
+    mistake("mlp_backward", "the softmax over the batch (dim=0) instead of over the classes",
+            swap(MLP, "softmax(dim=1)", "softmax(dim=0)")),
     mistake("mlp_backward", "a softmax as exp(z) / sum(exp(z)), which overflows for large logits (subtract the "
-            "row's max first, or use torch.softmax)", '''
-def mlp_backward(model, x, y):
-    w1, b1, w2, b2 = (t.detach() for t in (model.lin1.weight, model.lin1.bias, model.lin2.weight, model.lin2.bias))
-    pre = x @ w1.T + b1
-    h = pre.clamp_min(0)
-    e = (h @ w2.T + b2).exp()
-    g = e / e.sum(1, keepdim=True)
-    g[torch.arange(len(y)), y] -= 1
-    g = g / len(y)
-    g_h, g_w2, g_b2 = linear_backward(h, w2, g)
-    _, g_w1, g_b1 = linear_backward(x, w1, relu_backward(pre, g_h))
-    return {"lin1.weight": g_w1, "lin1.bias": g_b1, "lin2.weight": g_w2, "lin2.bias": g_b2}'''),
+            "row's max first, or use torch.softmax)",
+            swap(MLP, SOFTMAX, "    e = (h @ w2.T + b2).exp()\n    g = e / e.sum(1, keepdim=True)\n")),
     mistake("mlp_backward", "autograd (forbidden here: the point is to backpropagate by hand)", '''
 def mlp_backward(model, x, y):
     model.zero_grad()

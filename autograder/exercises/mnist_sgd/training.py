@@ -1,18 +1,51 @@
 """06_mnist_sgd: answers a learner could write for update, fit and accuracy (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake
+from ...exercise import alternative, mistake, swap
 from .cases import TRAINING_ID
 
 NEW_OPTIMIZER = "update makes a new optimizer each step, which resets Adam's state"
 
-TRAINING_VARIANTS = [
-    # ------------------------------------------------------------------ update
-    alternative("update", "model.zero_grad() and float()", '''
+# The lesson's update; each mistake edits a line or two.
+UPDATE = '''
 def update(model, opt, loss_func, x, y):
     loss = loss_func(model(x), y)
     loss.backward()
     opt.step()
-    model.zero_grad()
-    return float(loss)'''),
+    opt.zero_grad()
+    return loss.item()'''
+ZERO_GRAD, STEP, LOSS = "    opt.zero_grad()\n", "    opt.step()\n", "    loss = loss_func(model(x), y)\n"
+# fit over a tqdm of the epochs, each batch moved to the model's device.
+FIT = '''
+def fit(model, opt, loss_func, train_dl, epochs):
+    device = next(model.parameters()).device
+    losses = []
+    for epoch in tqdm(range(epochs)):
+        for x, y in train_dl:
+            losses.append(update(model, opt, loss_func, x.to(device), y.to(device)))
+    return losses'''
+FIT_UPDATE = "            losses.append(update(model, opt, loss_func, x.to(device), y.to(device)))\n"
+FIT_LOOP = "        for x, y in train_dl:\n" + FIT_UPDATE
+FIT_INLINE = swap(FIT, FIT_UPDATE, '''            loss = loss_func(model(x.to(device)), y.to(device))
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+            losses.append(loss.item())
+''')
+# accuracy counting the right answers in eval mode, under no_grad.
+ACCURACY = '''
+def accuracy(model, dl):
+    device = next(model.parameters()).device
+    model.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for x, y in dl:
+            correct += (model(x.to(device)).argmax(1) == y.to(device)).sum().item()
+            total += len(y)
+    return correct / total'''
+
+TRAINING_VARIANTS = [
+    # ------------------------------------------------------------------ update
+    alternative("update", "model.zero_grad() and float()",
+                swap(swap(UPDATE, "opt.zero_grad()", "model.zero_grad()"), "loss.item()", "float(loss)")),
     alternative("update", "zeroed before and after, to zeros", '''
 def update(model, opt, loss_func, x, y):
     opt.zero_grad()
@@ -22,98 +55,38 @@ def update(model, opt, loss_func, x, y):
     opt.step()
     opt.zero_grad(set_to_none=False)
     return loss.detach().cpu().item()'''),
-    alternative("update", "grads set to None by hand", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    for p in model.parameters():
-        p.grad = None
-    return loss.item()'''),
-    mistake("update", "forgetting opt.zero_grad() (the gradients add up from step to step)", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
-    mistake("update", "calling opt.zero_grad() before opt.step() (the step then finds no gradient)", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.zero_grad()
-    opt.step()
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
+    alternative("update", "grads set to None by hand",
+                swap(UPDATE, ZERO_GRAD, "    for p in model.parameters():\n        p.grad = None\n")),
+    mistake("update", "forgetting opt.zero_grad() (the gradients add up from step to step)",
+            swap(UPDATE, ZERO_GRAD, ""), also=("fit_losses", TRAINING_ID)),
+    mistake("update", "calling opt.zero_grad() before opt.step() (the step then finds no gradient)",
+            swap(UPDATE, STEP + ZERO_GRAD, ZERO_GRAD + STEP), also=("fit_losses", TRAINING_ID)),
     mistake("update", "zeroing the gradients only before backward (update leaves them behind: zero them after "
-            "opt.step())", '''
-def update(model, opt, loss_func, x, y):
-    opt.zero_grad()
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    return loss.item()'''),
-    mistake("update", "returning the loss tensor instead of loss.item()", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    opt.zero_grad()
-    return loss''', also=("fit_losses",)),
-    mistake("update", NEW_OPTIMIZER + " (the lesson's optim.Adam inside update: use the opt passed in, made once)", '''
-def update(model, opt, loss_func, x, y):
-    opt = optim.Adam(model.parameters(), 1e-3)
+            "opt.step())", swap(swap(UPDATE, ZERO_GRAD, ""), LOSS, ZERO_GRAD + LOSS)),
+    mistake("update", "returning the loss tensor instead of loss.item()",
+            swap(UPDATE, "return loss.item()", "return loss"), also=("fit_losses",)),
+    mistake("update", NEW_OPTIMIZER + " (the lesson's optim.Adam inside update: use the opt passed in, made once)",
+            swap(UPDATE, LOSS, '''    opt = optim.Adam(model.parameters(), 1e-3)
     y_hat = model(x)
     loss = loss_func(y_hat, y)
-    loss.backward()
-    opt.step()
-    opt.zero_grad()
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
-    mistake("update", NEW_OPTIMIZER + " (a copy of opt remade at every call: step the opt passed in)", '''
-def update(model, opt, loss_func, x, y):
-    opt = type(opt)(model.parameters(), **opt.defaults)
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    opt.zero_grad()
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
-    mistake("update", "stepping the parameters by hand instead of calling opt.step()", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
+'''), also=("fit_losses", TRAINING_ID)),
+    mistake("update", NEW_OPTIMIZER + " (a copy of opt remade at every call: step the opt passed in)",
+            swap(UPDATE, LOSS, "    opt = type(opt)(model.parameters(), **opt.defaults)\n" + LOSS),
+            also=("fit_losses", TRAINING_ID)),
+    mistake("update", "stepping the parameters by hand instead of calling opt.step()",
+            swap(UPDATE, STEP + ZERO_GRAD, '''\
     with torch.no_grad():
         for p in model.parameters():
             p -= opt.param_groups[0]["lr"] * p.grad
             p.grad = None
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
-    mistake("update", "forgetting opt.step()", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.zero_grad()
-    return loss.item()''', also=("fit_losses", TRAINING_ID)),
-    mistake("update", "F.cross_entropy instead of the loss_func passed in", '''
-def update(model, opt, loss_func, x, y):
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-    opt.zero_grad()
-    return loss.item()'''),
-    mistake("update", "two opt.step() calls per update", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    opt.step()
-    opt.zero_grad()
-    return loss.item()''', also=("fit_losses",)),
+'''), also=("fit_losses", TRAINING_ID)),
+    mistake("update", "forgetting opt.step()", swap(UPDATE, STEP, ""), also=("fit_losses", TRAINING_ID)),
+    mistake("update", "F.cross_entropy instead of the loss_func passed in",
+            swap(UPDATE, "loss_func(model(x), y)", "F.cross_entropy(model(x), y)")),
+    mistake("update", "two opt.step() calls per update", swap(UPDATE, STEP, STEP + STEP), also=("fit_losses",)),
     mistake("update", "zeroing each p.grad by hand (p.grad.zero_() fails for a parameter that got no gradient: "
-            "call opt.zero_grad())", '''
-def update(model, opt, loss_func, x, y):
-    loss = loss_func(model(x), y)
-    loss.backward()
-    opt.step()
-    for p in model.parameters():
-        p.grad.zero_()
-    return loss.item()'''),
+            "call opt.zero_grad())",
+            swap(UPDATE, ZERO_GRAD, "    for p in model.parameters():\n        p.grad.zero_()\n")),
 
     # ------------------------------------------------------------------ fit
     alternative("fit", "a bar per epoch, a list extended", '''
@@ -139,63 +112,20 @@ def fit(model, opt, loss_func, train_dl, epochs):
             bar.update(1)
     bar.close()
     return losses'''),
-    alternative("fit", "the step written inline, no bar", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    losses = []
-    for epoch in range(epochs):
-        for x, y in train_dl:
-            loss = loss_func(model(x.to(device)), y.to(device))
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-            losses.append(loss.item())
-    return losses'''),
-    mistake("fit", "one mean loss per epoch instead of one loss per batch", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    losses = []
-    for epoch in tqdm(range(epochs)):
+    alternative("fit", "the step written inline, no bar", swap(FIT_INLINE, "tqdm(range(epochs))", "range(epochs)")),
+    mistake("fit", "one mean loss per epoch instead of one loss per batch", swap(FIT, FIT_LOOP, '''\
         batch_losses = [update(model, opt, loss_func, x.to(device), y.to(device)) for x, y in train_dl]
         losses.append(sum(batch_losses) / len(batch_losses))
-    return losses''', loses=("fit_losses",)),
-    mistake("fit", "the list of losses made again every epoch (only the last epoch's come back)", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    for epoch in tqdm(range(epochs)):
-        losses = []
-        for x, y in train_dl:
-            losses.append(update(model, opt, loss_func, x.to(device), y.to(device)))
-    return losses''', loses=("fit_losses",)),
-    mistake("fit", "one epoch too few (range(1, epochs))", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    losses = []
-    for epoch in tqdm(range(1, epochs)):
-        for x, y in train_dl:
-            losses.append(update(model, opt, loss_func, x.to(device), y.to(device)))
-    return losses''', loses=("fit_losses",)),
-    mistake("fit", "fit making its own optimizer instead of stepping the opt passed in", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    opt = optim.SGD(model.parameters(), lr=0.1)
-    losses = []
-    for epoch in tqdm(range(epochs)):
-        for x, y in train_dl:
-            losses.append(update(model, opt, loss_func, x.to(device), y.to(device)))
-    return losses'''),
-    mistake("fit", "keeping the loss tensors instead of floats (call .item() on the loss)", '''
-def fit(model, opt, loss_func, train_dl, epochs):
-    device = next(model.parameters()).device
-    losses = []
-    for epoch in tqdm(range(epochs)):
-        for x, y in train_dl:
-            loss = loss_func(model(x.to(device)), y.to(device))
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-            losses.append(loss)
-    return losses''', loses=("fit_losses",)),
+'''), loses=("fit_losses",)),
+    mistake("fit", "the list of losses made again every epoch (only the last epoch's come back)", swap(swap(
+        FIT, "    losses = []\n", ""), "range(epochs)):\n", "range(epochs)):\n        losses = []\n"),
+            loses=("fit_losses",)),
+    mistake("fit", "one epoch too few (range(1, epochs))", swap(FIT, "range(epochs)", "range(1, epochs)"),
+            loses=("fit_losses",)),
+    mistake("fit", "fit making its own optimizer instead of stepping the opt passed in",
+            swap(FIT, "    losses = []\n", "    opt = optim.SGD(model.parameters(), lr=0.1)\n    losses = []\n")),
+    mistake("fit", "keeping the loss tensors instead of floats (call .item() on the loss)",
+            swap(FIT_INLINE, "losses.append(loss.item())", "losses.append(loss)"), loses=("fit_losses",)),
     mistake("fit", "batches left on the CPU (move each batch to the model's device)", '''
 def fit(model, opt, loss_func, train_dl, epochs):
     return [update(model, opt, loss_func, x, y) for _ in tqdm(range(epochs)) for x, y in train_dl]''',
@@ -233,45 +163,14 @@ def accuracy(model, dl):
         for x, y in dl:
             accs.append((model(x.to(device)).argmax(1) == y.to(device)).float().mean().item())
     return sum(accs) / len(accs)'''),
-    mistake("accuracy", "taking the argmax over the batch (dim=0) instead of the classes (dim=1)", '''
-def accuracy(model, dl):
-    device = next(model.parameters()).device
-    model.eval()
-    correct = total = 0
-    with torch.no_grad():
-        for x, y in dl:
-            correct += (model(x.to(device)).argmax(0) == y.to(device)).sum().item()
-            total += len(y)
-    return correct / total'''),
+    mistake("accuracy", "taking the argmax over the batch (dim=0) instead of the classes (dim=1)",
+            swap(ACCURACY, "argmax(1)", "argmax(0)")),
     mistake("accuracy", "evaluating in training mode (call model.eval() first: dropout and batch norm behave "
-            "differently while training)", '''
-def accuracy(model, dl):
-    device = next(model.parameters()).device
-    correct = total = 0
-    with torch.no_grad():
-        for x, y in dl:
-            correct += (model(x.to(device)).argmax(1) == y.to(device)).sum().item()
-            total += len(y)
-    return correct / total'''),
-    mistake("accuracy", "a tensor instead of a Python float", '''
-def accuracy(model, dl):
-    device = next(model.parameters()).device
-    model.eval()
-    correct = total = 0
-    with torch.no_grad():
-        for x, y in dl:
-            correct += (model(x.to(device)).argmax(1) == y.to(device)).sum()
-            total += len(y)
-    return correct / total'''),
-    mistake("accuracy", "dividing by the number of batches instead of the number of examples", '''
-def accuracy(model, dl):
-    device = next(model.parameters()).device
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for x, y in dl:
-            correct += (model(x.to(device)).argmax(1) == y.to(device)).sum().item()
-    return correct / len(dl)'''),
+            "differently while training)", swap(ACCURACY, "    model.eval()\n", "")),
+    mistake("accuracy", "a tensor instead of a Python float", swap(ACCURACY, ".sum().item()", ".sum()")),
+    mistake("accuracy", "dividing by the number of batches instead of the number of examples", swap(swap(swap(
+        ACCURACY, "correct = total = 0", "correct = 0"), "            total += len(y)\n", ""),
+        "correct / total", "correct / len(dl)")),
     mistake("accuracy", "batches left on the CPU (move each batch to the model's device)", '''
 def accuracy(model, dl):
     model.eval()

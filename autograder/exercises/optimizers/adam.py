@@ -1,6 +1,6 @@
 """04_optimizers: answers a learner could write for Adam (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake
-from .sources import ADAM, ADAM_DECAY, ADAM_ID, ADAMW_ID, GROUPS_ID, swap
+from ...exercise import alternative, mistake, swap
+from .sources import ADAM, ADAM_DECAY, ADAM_ID, ADAMW_ID, GROUPS_ID, NO_GRAD_BLOCK_STEP
 
 ADAM_VARIANTS = [
     # ------------------------------------------------------------------ Adam
@@ -10,14 +10,7 @@ class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled)
         super().__init__(params, defaults)
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        with torch.no_grad():
-            for group in self.param_groups:
+''' + NO_GRAD_BLOCK_STEP + '''\
                 lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
                 for p in group["params"]:
                     if p.grad is None:

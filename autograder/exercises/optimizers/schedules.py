@@ -1,6 +1,6 @@
 """04_optimizers: answers a learner could write for the schedules, the lr finder and the questionnaire."""
-from ...exercise import alternative, mistake
-from .sources import LR_FIND, LR_GROUPS, ONE_CYCLE, SUGGEST, swap
+from ...exercise import alternative, mistake, swap
+from .sources import LR_FIND, LR_GROUPS, ONE_CYCLE, SUGGEST
 
 SCHEDULE_VARIANTS = [
     # ------------------------------------------------------------------ lr_groups

@@ -1,11 +1,9 @@
 """04_optimizers: answers a learner could write for SGDMomentum and RMSProp (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake
-from .sources import GROUPS_ID, RMS, RMS_ID, SGD, SGD_ID, SGD_INIT, swap
+from ...exercise import alternative, mistake, swap
+from .sources import GROUPS_ID, NO_GRAD_BLOCK_STEP, RMS, RMS_ID, SGD, SGD_ID, SGD_INIT
 
-SGD_RMSPROP_VARIANTS = [
-    # ------------------------------------------------------------------ SGDMomentum
-    alternative("SGDMomentum", "out of place, the first buffer a clone of the gradient", SGD),
-    alternative("SGDMomentum", "p.data, a buffer from zeros, none without momentum (as torch)", SGD_INIT + '''
+# The head of the p.data alternatives' step: no no_grad (they write p.data), the closure called as it is.
+_DATA_STEP = '''
     def step(self, closure=None):
         loss = None
         if closure is not None:
@@ -14,6 +12,13 @@ SGD_RMSPROP_VARIANTS = [
             for p in group["params"]:
                 if p.grad is None:
                     continue
+'''
+
+SGD_RMSPROP_VARIANTS = [
+    # ------------------------------------------------------------------ SGDMomentum
+    alternative("SGDMomentum", "out of place, the first buffer a clone of the gradient", SGD),
+    alternative("SGDMomentum", "p.data, a buffer from zeros, none without momentum (as torch)",
+                SGD_INIT + _DATA_STEP + '''\
                 g = p.grad.data + group["weight_decay"] * p.data
                 if group["momentum"] == 0:
                     p.data = p.data - group["lr"] * g
@@ -24,14 +29,8 @@ SGD_RMSPROP_VARIANTS = [
                 p.data = p.data - group["lr"] * buf
         return loss
 '''),
-    alternative("SGDMomentum", "in place under a no_grad block, a step count in the state too", SGD_INIT + '''
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        with torch.no_grad():
-            for group in self.param_groups:
+    alternative("SGDMomentum", "in place under a no_grad block, a step count in the state too",
+                SGD_INIT + NO_GRAD_BLOCK_STEP + '''\
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -135,15 +134,7 @@ class SGDMomentum(torch.optim.SGD):
 class RMSProp(torch.optim.Optimizer):
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+''' + _DATA_STEP + '''\
                 g = p.grad.data.add(p.data, alpha=group["weight_decay"])
                 state = self.state[p]
                 if not state:

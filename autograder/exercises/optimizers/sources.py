@@ -5,10 +5,32 @@ SGD_ID, RMS_ID, ADAM_ID, ADAMW_ID, GROUPS_ID = ("sgd_momentum_matches_torch", "r
                                                "optimizers_param_groups")
 
 
-def swap(text: str, old: str, new: str, count: int = 1) -> str:
-    """`text` with `old` (which must occur `count` times) replaced by `new`: a mistake is a small edit."""
-    assert text.count(old) == count, (old, text.count(old))
-    return text.replace(old, new)
+def _step(hypers: str, update: str) -> str:
+    """The step the optimizers below share: the closure's loss under enable_grad, then for each group its
+    `hypers`, and `update` for each parameter with a gradient (both lines written at their indentation)."""
+    return '''
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+''' + hypers + '''            for p in group["params"]:
+                if p.grad is None:
+                    continue
+''' + update + "        return loss\n"
+
+# The head of a step written another way: its loop under a no_grad block, not the decorator.
+NO_GRAD_BLOCK_STEP = '''
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            for group in self.param_groups:
+'''
 
 
 SGD_INIT = '''
@@ -17,50 +39,31 @@ class SGDMomentum(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 '''
 # A plain per-parameter SGD with momentum, out of place; each mistake edits a line or two.
-SGD = SGD_INIT + '''
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d_p = p.grad + wd * p
+SGD = SGD_INIT + _step('''            lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
+''', '''                d_p = p.grad + wd * p
                 state = self.state[p]
                 if "momentum_buffer" not in state:
                     state["momentum_buffer"] = d_p.clone()
                 else:
                     state["momentum_buffer"] = mom * state["momentum_buffer"] + d_p
                 p -= lr * state["momentum_buffer"]
-        return loss
-'''
+''')
 RMS = '''
 class RMSProp(torch.optim.Optimizer):
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad + wd * p
+''' + _step('''            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+''', '''                g = p.grad + wd * p
                 state = self.state[p]
                 v = state.get("square_avg", torch.zeros_like(p))
                 v = alpha * v + (1 - alpha) * g ** 2
                 state["square_avg"] = v
                 p -= lr * g / (v.sqrt() + eps)
-        return loss
+''')
+ADAM_DECAY = '''                if group["decoupled"]:
+                    p *= 1 - lr * wd
+                else:
+                    g = g + wd * p
 '''
 # The textbook Adam, m̂ and v̂ spelled out, step as an int.
 ADAM = '''
@@ -68,25 +71,9 @@ class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled=decoupled)
         super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+''' + _step('''            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             wd = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                if group["decoupled"]:
-                    p *= 1 - lr * wd
-                else:
-                    g = g + wd * p
-                state = self.state[p]
+''', "                g = p.grad\n" + ADAM_DECAY + '''                state = self.state[p]
                 if len(state) == 0:
                     state["step"] = 0
                     state["exp_avg"] = torch.zeros_like(p)
@@ -98,13 +85,7 @@ class Adam(torch.optim.Optimizer):
                 m_hat = state["exp_avg"] / (1 - beta1 ** t)
                 v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)
                 p -= lr * m_hat / (v_hat.sqrt() + eps)
-        return loss
-'''
-ADAM_DECAY = '''                if group["decoupled"]:
-                    p *= 1 - lr * wd
-                else:
-                    g = g + wd * p
-'''
+''')
 ONE_CYCLE = '''
 def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4, moms=(0.95, 0.85)):
     peak = pct_start * total_steps - 1
