@@ -7,9 +7,14 @@ from them, and `tests/test_grading.py` runs every one through a real `nbgrader a
 """
 from __future__ import annotations
 
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
 import torch
 
-from . import exercises
+from . import authoring, course, exercises
 from .exercise import Variant
 
 
@@ -34,9 +39,6 @@ def pack(found: list[Variant]) -> list[list[Variant]]:
 
 def submissions(release_dir, reference: dict[str, str]) -> dict[str, tuple[str, dict, list[Variant]]]:
     """learner → (notebook file, answers by grade_id, the variants in it), covering every variant."""
-    from pathlib import Path
-
-    from . import authoring
     where = {}
     for path in authoring.notebooks(release_dir):
         for cell in authoring.read(path).cells:
@@ -104,10 +106,6 @@ def grade(folder, extra: dict | None = None, workers: int = 2, notebooks: list[s
     The submissions are spread over `workers` course folders under `folder`, autograded at once.
     Returns (the catalogue's submissions, scores: learner → {(notebook, cell): (score, max)}, the course roots).
     """
-    from concurrent.futures import ThreadPoolExecutor
-    from pathlib import Path
-
-    from . import course
     roots = [Path(folder) / f"course{i}" for i in range(workers)]
     for root in roots:
         course.new_course(root, notebooks)
@@ -136,8 +134,6 @@ def variants(notebook: str | None = None) -> list[Variant]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m autograder.catalogue [NOTEBOOK ...]`: grade the catalogue through real nbgrader, print verdicts."""
-    import sys
-    import tempfile
     names = list(sys.argv[1:] if argv is None else argv) or None
     with tempfile.TemporaryDirectory() as folder:
         learners, scores, _ = grade(folder, notebooks=names)
