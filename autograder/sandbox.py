@@ -110,6 +110,10 @@ def command(argv: list[str], shared: Path, limits: Limits, *, env: dict[str, str
     for name in ETC:
         if os.path.exists(f"/etc/{name}"):
             cmd += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    # The private /tmp and home first: what is bound below them (a checkout, its .venv or the shared folder under
+    # /tmp, as in a CI clone made with mktemp) then stays visible on top of them instead of being hidden.
+    size = str(limits.tmp_mb * 2**20)
+    cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", HOME]
     bound = python_paths()
     extra = [data_dir] if data_dir and data_dir.is_dir() else []
     cmd += _parents([*bound, *extra, shared])
@@ -124,10 +128,7 @@ def command(argv: list[str], shared: Path, limits: Limits, *, env: dict[str, str
         cmd += ["--dev-bind", dev, dev]
     if gpus:
         cmd += ["--ro-bind", "/sys", "/sys"]
-    size = str(limits.tmp_mb * 2**20)
-    cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", HOME,
-            "--bind", str(shared), str(shared),
-            "--chdir", HOME, "--clearenv"]
+    cmd += ["--bind", str(shared), str(shared), "--chdir", HOME, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     cmd.append("--")
@@ -139,7 +140,7 @@ def command(argv: list[str], shared: Path, limits: Limits, *, env: dict[str, str
 
 def _parents(paths) -> list[str]:
     """Options making each folder above `paths` traversable (bubblewrap would make them 0700, root's)."""
-    made, opts = set(SYSTEM), []
+    made, opts = {*SYSTEM, "/tmp", HOME}, []  # /tmp and home are already there, as tmpfs
     for path in paths:
         for parent in reversed(Path(path).parents):
             p = str(parent)
