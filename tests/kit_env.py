@@ -5,19 +5,41 @@ a folder in the session's shared temporary directory). Its environment (`kit.lea
 virtual environment holding the kit's wheel, its requirements and PyTorch, nothing of the
 course) is `build/learner-venv-tests/`, made on first use and reused by later sessions while
 the kit's requirements stay the same (the wheel is reinstalled when it changes);
-WORKBOOK_LEARNER_VENV puts it elsewhere. It lives in the repository, not under pytest's private
-temporary folder, so that learners who are other Unix users can run it.
+WORKBOOK_LEARNER_VENV puts it elsewhere. It lives in `OPEN`, a folder that learners who are
+other Unix users can enter: the repository's build/ when they can reach it, otherwise (a
+checkout inside a private folder, such as a `mktemp -d` clone) a folder of this checkout's own
+under the system's temporary directory.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
 from autograder.course import kit
+from autograder.course.exchange import closed_to_others
 
-VENV = Path(os.environ.get("WORKBOOK_LEARNER_VENV", kit.REPO / "build" / "learner-venv-tests"))
+
+def _open_folder() -> Path:
+    build = kit.REPO / "build"
+    if closed_to_others(kit.REPO) is None:
+        build.mkdir(exist_ok=True)
+        return build
+    tag = hashlib.sha256(str(kit.REPO).encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"workbook-tests-{os.getuid()}-{tag}"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:  # someone else's, or writable by others: not ours
+        raise RuntimeError(f"{folder} is not a private folder of this user; remove it and rerun the tests")
+    folder.chmod(0o755)
+    return folder
+
+
+OPEN = _open_folder()
+VENV = Path(os.environ.get("WORKBOOK_LEARNER_VENV", OPEN / "learner-venv-tests"))
 
 
 def shared_dir(tmp_path_factory) -> Path:

@@ -70,6 +70,20 @@ def test_a_learner_config_names_the_course_and_the_exchange(tmp_path):
     assert "student_id" not in config.replace("leave it", "")
 
 
+def test_a_learner_who_cannot_reach_the_environment_is_told_which_folder_to_open(tmp_path):
+    private = tmp_path / "private"
+    (private / "venv" / "bin").mkdir(parents=True)
+    private.chmod(0o700)
+    closed = X.closed_to_others(tmp_path) or private  # pytest's own temporary folder is private too
+    assert X.closed_to_others(private / "venv" / "bin") == closed
+    assert X.closed_to_others(Path("/usr/bin")) is None
+    env = type("Env", (), {"bin": private / "venv" / "bin"})()
+    learner = X.Learner("ada", tmp_path / "homes" / "ada", env, X.Exchange(tmp_path / "exchange"), uid=61001)
+    with pytest.raises(X.ExchangeError, match="cannot reach the learner environment") as err:
+        learner.setup()
+    assert f"chmod o+x {closed}" in str(err.value) and "mode 700" in str(err.value)
+
+
 def test_a_second_submission_says_the_first_is_kept():
     assert X.Submission("t2", []).message() == "submitted lesson5 at t2."
     message = X.Submission("t2", ["t1"]).message()
@@ -83,7 +97,7 @@ def klass(tmp_path_factory):
     """A course releasing 01 alone, an exchange, and three learners (ada, bob, cy) in their own homes."""
     _, env = kit_env.kit_and_env(tmp_path_factory)
     # Other Unix users cannot enter pytest's private temporary folder: use one they can.
-    base = Path(tempfile.mkdtemp(prefix="workbook-exchange-", dir=kit_env.VENV.parent))
+    base = Path(tempfile.mkdtemp(prefix="workbook-exchange-", dir=kit_env.OPEN))
     base.chmod(0o755)
     root = kit_env.one_notebook_course(tmp_path_factory, base / "course", NOTEBOOK)
     ex = X.Exchange(base / "exchange")

@@ -44,6 +44,18 @@ class ExchangeError(RuntimeError):
     """A step of the exchange could not be done; the message says why and what to do."""
 
 
+def closed_to_others(path: Path) -> Path | None:
+    """The first folder on the way to `path` (itself included) that other Unix users cannot enter, or None.
+
+    A learner who is another Unix user needs execute permission for "others" on every folder
+    above their environment, their home and the exchange (a `mktemp -d` folder is 0700).
+    """
+    for folder in [*reversed(Path(path).absolute().parents), Path(path).absolute()]:
+        if folder.is_dir() and not folder.stat().st_mode & 0o001:
+            return folder
+    return None
+
+
 @dataclasses.dataclass
 class Exchange:
     """nbgrader's exchange directory for the course `course_id`."""
@@ -215,10 +227,22 @@ class Learner:
                      f"c.CourseDirectory.student_id = {self.name!r}\n")
         config.write_text(text)
         if self.uid is not None:  # a home of their own, as on a shared server: nobody else may look in
+            self._check_reachable()
             for path in [self.home, *self.home.rglob("*")]:
                 os.chown(path, self.uid, self.gid if self.gid is not None else self.uid)
             self.home.chmod(0o700)
         return config
+
+    def _check_reachable(self) -> None:
+        for what, path in (("the learner environment", self.env.bin), ("the exchange", self.exchange.root),
+                           ("the folder of their home", self.home.parent)):
+            closed = closed_to_others(path)
+            if closed is not None:
+                raise ExchangeError(
+                    f"{self.name} runs as Unix user {self.uid}, who cannot reach {what} ({path}): {closed} is closed "
+                    f"to other users (mode {closed.stat().st_mode & 0o777:o}). Let them in (chmod o+x {closed}) "
+                    "or put the learner environment, the exchange and the homes under a folder every learner "
+                    "can enter.")
 
     def environ(self) -> dict:
         """The environment of the learner's commands: their home, the learner environment, nothing of the course."""
