@@ -67,6 +67,7 @@ class Check:
     tolerance: dict = field(default_factory=dict)
     title: str = ""
     doc: str = ""
+    variants: tuple[Variant, ...] = ()  # answers declared with the check (a question's right and wrong ones)
 
     def __post_init__(self):
         if isinstance(self.answers, str):
@@ -90,32 +91,55 @@ def resolve(checks: list[Check], variants: list[Variant]) -> list[Variant]:
 
 
 def question(grade_id: str, points: float, name: str, answer, choices: tuple[str, ...] = (),
-             rel_tol: float = 0.01, doc: str = "") -> Check:
+             rel_tol: float = 0.01, doc: str = "", right: dict[str, str] | None = None,
+             wrong: dict[str, str] | None = None) -> Check:
     """A questionnaire question with one right answer, which the learner assigns to the variable `name`:
     one of `choices` (a letter, compared without case or spaces), or a number (within `rel_tol`).
 
-    The reference module holds `name = answer` too: `authoring.sync` writes the answer cell from it.
+    `right` and `wrong` are answers a learner could give, {what it is: the expression assigned to
+    `name`}: the check's correct alternatives and its mistakes (see `variants_of`); a learner whose
+    answer has a wrong one's value is told which mistake it is. The reference
+    module holds `name = answer` too: `authoring.sync` writes the answer cell from it.
     """
+    import math
+
     from workbook.record import Comparison
+
+    def key(value):  # letters are compared without case or spaces
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def same(value, want) -> bool:
+        if choices:
+            return key(value) == key(want)
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and abs(value - want) <= rel_tol * abs(want))
+
+    named = [(what, eval(expr, {"math": math})) for what, expr in (wrong or {}).items()]  # our own declarations
 
     def expect(out, case):
         value = out.get("value")
-        if choices:
-            given = value.strip().lower() if isinstance(value, str) else value
-            if given not in [c.lower() for c in choices]:
-                return [Comparison(case.label, False, f"{name} is {value!r}: answer with one of "
-                                                      f"{', '.join(repr(c) for c in choices)}")]
-            ok = given == str(answer).lower()
-        else:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return [Comparison(case.label, False, f"{name} is {value!r}: answer with a number")]
-            ok = abs(value - answer) <= rel_tol * abs(answer)
-        return [Comparison(case.label, ok, "" if ok else f"{name} = {value!r} is not the right answer")]
+        if choices and key(value) not in [c.lower() for c in choices]:
+            return [Comparison(case.label, False, f"{name} is {value!r}: answer with one of "
+                                                  f"{', '.join(repr(c) for c in choices)}")]
+        if not choices and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return [Comparison(case.label, False, f"{name} is {value!r}: answer with a number")]
+        if same(value, answer):
+            return [Comparison(case.label, True)]
+        mistakes = [what for what, wrong_value in named if same(value, wrong_value)]
+        return [Comparison(case.label, False, f"{name} = {value!r} is not the right answer",
+                           mistake=" or ".join(mistakes) or None)]
 
     def cases():
         return [Case(f"your answer, {name}", {"name": name}, expect=expect)]
     cases.__doc__ = doc or f"{name} holds the right answer."
-    return Check(grade_id, points, (name,), "basic.value", cases, title=name)
+    given = [alternative(name, what, f"{name} = {expr}") for what, expr in (right or {}).items()]
+    given += [mistake(name, what, f"{name} = {expr}") for what, expr in (wrong or {}).items()]
+    return Check(grade_id, points, (name,), "basic.value", cases, title=name, variants=tuple(given))
+
+
+def variants_of(checks: list[Check]) -> list[Variant]:
+    """The variants declared with `checks` themselves (a questionnaire's right and wrong answers)."""
+    return [v for c in checks for v in c.variants]
 
 
 def swap(text: str, old: str, new: str, count: int = 1) -> str:

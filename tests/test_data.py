@@ -91,15 +91,18 @@ U_ITEM = [(1, "Toy Story (1995)"), (2, "Misérables, Les (1995)"), (3, "Café au
 
 
 def _ml100k_zip() -> bytes:
-    """A tiny ml-100k.zip in the real layout: ml-100k/u.data (tab) and u.item (pipe, latin-1)."""
+    """A tiny ml-100k.zip in the real layout: ml-100k/u.data (tab) and u.item (pipe, latin-1).
+
+    Its entries carry a fixed date, so that every call gives the same bytes (and MD5), as a published file does.
+    """
     u_data = "".join("\t".join(map(str, row)) + "\n" for row in U_DATA)
     u_item = "".join(f"{i}|{t}|01-Jan-1995||http://us.imdb.com/x|" + "|".join("0" * 19) + "\n"
                      for i, t in U_ITEM)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("ml-100k/u.data", u_data)
-        z.writestr("ml-100k/u.item", u_item.encode("latin-1"))
-        z.writestr("ml-100k/README", "tiny test copy")
+        for name, data in (("u.data", u_data), ("u.item", u_item.encode("latin-1")), ("README", "tiny test copy")):
+            z.writestr(zipfile.ZipInfo(f"ml-100k/{name}", date_time=(1998, 4, 1, 0, 0, 0)), data,
+                       zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 

@@ -3,7 +3,7 @@ a learner could write (correct alternatives and plausible mistakes)."""
 from workbook.record import Comparison
 
 from ..cases import FLOATS, SEEDS, Case, dtype_str, each_device, index_tensors, randint, randn
-from ..exercise import Check, alternative, mistake, question
+from ..exercise import Check, alternative, mistake, question, variants_of
 from ..forbidden import forbid
 
 NOTEBOOK, REFERENCE = "01_embeddings", "solutions.embeddings"
@@ -76,9 +76,13 @@ CHECKS = [
           title="embedding_lookup gradient",
           doc="Gradients through a lookup reach the rows looked up, adding up over repeated indices."),
     Check("embedding_module", 2, ("Embedding", "embedding_lookup"), "basic.module", module_cases, LOOKUP_FREE),
-    question("q_matmul_flops_answer", 1, "q_matmul_flops", 1_000 * 10_000 * 50),
-    question("q_grad_repeated_answer", 1, "q_grad_repeated", 2.0),
-    question("q_why_lookup_answer", 1, "q_why_lookup", "b", choices=("a", "b", "c")),
+    question("q_matmul_flops_answer", 1, "q_matmul_flops", 1_000 * 10_000 * 50,
+             right={"written as a power of ten": "5e8"},
+             wrong={"counting the one-hot matrix's entries, not the multiply-adds": "1_000 * 10_000"}),
+    question("q_grad_repeated_answer", 1, "q_grad_repeated", 2.0,
+             right={"an int": "2"}, wrong={"one gradient per row, not one per lookup": "1.0"}),
+    question("q_why_lookup_answer", 1, "q_why_lookup", "b", choices=("a", "b", "c"),
+             right={"a capital letter": '" B"'}, wrong={"a matrix product cannot be differentiated": '"c"'}),
 ]
 
 VARIANTS = [
@@ -161,11 +165,4 @@ class Embedding(nn.Module):
 
     def forward(self, idx):
         return self.emb(idx)'''),
-    alternative("q_matmul_flops", "written as a power of ten", "q_matmul_flops = 5e8"),
-    mistake("q_matmul_flops", "counting the one-hot matrix's entries, not the multiply-adds",
-            "q_matmul_flops = 1_000 * 10_000"),
-    alternative("q_grad_repeated", "an int", "q_grad_repeated = 2"),
-    mistake("q_grad_repeated", "one gradient per row, not one per lookup", "q_grad_repeated = 1.0"),
-    alternative("q_why_lookup", "a capital letter", 'q_why_lookup = " B"'),
-    mistake("q_why_lookup", "a matrix product cannot be differentiated", 'q_why_lookup = "c"'),
-]
+] + variants_of(CHECKS)

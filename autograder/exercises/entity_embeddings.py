@@ -14,7 +14,7 @@ import math
 import torch
 
 from ..cases import Case, dtype_str, each_device, rand, randint, randn
-from ..exercise import Check, alternative, mistake, question
+from ..exercise import Check, alternative, mistake, question, variants_of
 
 NOTEBOOK, REFERENCE = "08_entity_embeddings", "solutions.entity_embeddings"
 SIGMOID_RANGE = "sigmoid_range_from_02"  # 02 has the answer cell `sigmoid_range`; grade ids are course-wide
@@ -179,10 +179,14 @@ CHECKS = [
     Check("tabular_model_forward", 2, "TabularModel", "entity_embeddings.forward", tabular_forward_cases),
     Check("tabular_model_y_range", 1, ("TabularModel", SIGMOID_RANGE), "entity_embeddings.forward",
           tabular_y_range_cases, title="TabularModel(y_range=...)"),
-    question("q_first_linear_inputs_answer", 1, "q_first_linear_inputs", 13 + 5 + 6 + 2 + 2),
-    question("q_why_embed_answer", 1, "q_why_embed", "a", choices=("a", "b", "c")),
-    question("q_bn_eval_answer", 1, "q_bn_eval", "b", choices=("a", "b", "c")),
-    question("q_collab_as_tabular_answer", 1, "q_collab_as_tabular", "b", choices=("a", "b", "c")),
+    question("q_first_linear_inputs_answer", 1, "q_first_linear_inputs", 13 + 5 + 6 + 2 + 2,
+             right={"written as a sum": "13 + 5 + 6 + 2 + 2"}, wrong={"counting the embeddings only": "26"}),
+    question("q_why_embed_answer", 1, "q_why_embed", "a", choices=("a", "b", "c"),
+             right={"a capital letter": '"A"'}, wrong={"embeddings need fewer parameters": '"c"'}),
+    question("q_bn_eval_answer", 1, "q_bn_eval", "b", choices=("a", "b", "c"),
+             right={"with spaces around it": '" b "'}, wrong={"the batch's statistics in eval mode too": '"a"'}),
+    question("q_collab_as_tabular_answer", 1, "q_collab_as_tabular", "b", choices=("a", "b", "c"),
+             right={"a capital letter": '"B"'}, wrong={"the ids as continuous columns": '"c"'}),
 ]
 
 COLLAB_LOSES_ALL = ("collab_nn_structure", "collab_nn_forward")
@@ -354,13 +358,4 @@ class TabularModel(nn.Module):
     mistake("TabularModel", "ignoring out_sz (always one output)",
             _tabular(last="mods.append(nn.Linear(sizes[-1], 1))"), loses=TABULAR_LOSES_ALL),
     mistake("TabularModel", "ignoring y_range", _tabular(out="return x"), loses=("tabular_model_y_range",)),
-    # the questionnaire
-    alternative("q_first_linear_inputs", "written as a sum", "q_first_linear_inputs = 13 + 5 + 6 + 2 + 2"),
-    mistake("q_first_linear_inputs", "counting the embeddings only", "q_first_linear_inputs = 26"),
-    alternative("q_why_embed", "a capital letter", 'q_why_embed = "A"'),
-    mistake("q_why_embed", "embeddings need fewer parameters", 'q_why_embed = "c"'),
-    alternative("q_bn_eval", "with spaces around it", 'q_bn_eval = " b "'),
-    mistake("q_bn_eval", "the batch's statistics in eval mode too", 'q_bn_eval = "a"'),
-    alternative("q_collab_as_tabular", "a capital letter", 'q_collab_as_tabular = "B"'),
-    mistake("q_collab_as_tabular", "the ids as continuous columns", 'q_collab_as_tabular = "c"'),
-]
+] + variants_of(CHECKS)

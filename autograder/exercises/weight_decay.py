@@ -8,7 +8,7 @@ learner's `l2_penalty`, so a wrong penalty also costs `sgd_update_step`; `sgd_up
 penalty and is judged on its own (its parameters must equal the reference's, which equal sgd_update's).
 """
 from ..cases import FLOATS, Case, dtype_str, each_device, randint, randn, shape_str
-from ..exercise import Check, alternative, mistake, question, swap
+from ..exercise import Check, alternative, mistake, question, swap, variants_of
 from ..inside.scenarios.weight_decay import model_of
 
 NOTEBOOK, REFERENCE = "03_weight_decay", "solutions.weight_decay"
@@ -105,11 +105,15 @@ CHECKS = [
           doc="sgd_update_decoupled steps w -= lr * (grad + 2 * wd * w), returns the data loss as a float, and "
               "its parameters equal sgd_update's after any number of steps."),
     question("q_wd_gradient_answer", 1, "q_wd_gradient", 0.3,
-             doc="q_wd_gradient is the gradient of the penalty wd * w**2 at w = 3 for wd = 0.05."),
+             doc="q_wd_gradient is the gradient of the penalty wd * w**2 at w = 3 for wd = 0.05.",
+             right={"written as 2 * wd * w": "2 * 0.05 * 3"},
+             wrong={"the penalty's value instead of its gradient": "0.05 * 3 ** 2"}),
     question("q_adam_l2_answer", 1, "q_adam_l2", "b", choices=("a", "b", "c"),
-             doc="q_adam_l2 names why Adam + L2 is not weight decay."),
+             doc="q_adam_l2 names why Adam + L2 is not weight decay.",
+             right={"a capital letter": '"B"'}, wrong={"Adam ignores the penalty": '"a"'}),
     question("q_fastai_wd_answer", 1, "q_fastai_wd", "c", choices=("a", "b", "c"),
-             doc="q_fastai_wd names what fastai's wd=0.01 does to each weight at each step."),
+             doc="q_fastai_wd names what fastai's wd=0.01 does to each weight at each step.",
+             right={"with spaces": '" c "'}, wrong={"the lesson's wd * Σ w² (a step of 2 * lr * wd * w)": '"b"'}),
 ]
 
 _UPDATE = '''
@@ -292,12 +296,4 @@ def sgd_update_decoupled(model, loss_func, x, y, lr, wd=0.0):
     mistake("sgd_update_decoupled", "stepping parameters without a gradient (a frozen parameter's .grad is None)", swap(
         _GUARDED_DECOUPLED, "            if p.grad is not None:\n" + _DECOUPLED_STEP,
         "            p -= lr * (p.grad + 2 * wd * p)\n            p.grad = None\n")),
-
-    # ------------------------------------------------------------------ questionnaire
-    alternative("q_wd_gradient", "written as 2 * wd * w", "q_wd_gradient = 2 * 0.05 * 3"),
-    mistake("q_wd_gradient", "the penalty's value instead of its gradient", "q_wd_gradient = 0.05 * 3 ** 2"),
-    alternative("q_adam_l2", "a capital letter", 'q_adam_l2 = "B"'),
-    mistake("q_adam_l2", "Adam ignores the penalty", 'q_adam_l2 = "a"'),
-    alternative("q_fastai_wd", "with spaces", 'q_fastai_wd = " c "'),
-    mistake("q_fastai_wd", "the lesson's wd * Σ w² (a step of 2 * lr * wd * w)", 'q_fastai_wd = "b"'),
-]
+] + variants_of(CHECKS)

@@ -5,12 +5,12 @@ The reference `DotProductBias` calls the learner's `sigmoid_range`, so the model
 `sigmoid_range`. `rmse`, `item_bias_ranking` and `most_similar` are given models made by the scenarios
 (not the learner's `DotProductBias`), so a broken model costs only the model's cells.
 """
-from ...exercise import Check
+from ...exercise import Check, variants_of
 from .analysis import ANALYSIS_VARIANTS
 from .analysis_cases import pca_cases, ranking_cases, rmse_cases, similar_cases
 from .model import MODEL_VARIANTS
 from .model_cases import shapes_cases, sigmoid_range_cases, trains_cases, values_cases
-from .questions import QUESTION_VARIANTS, QUESTIONS
+from .questions import QUESTIONS
 
 NOTEBOOK, REFERENCE = "02_collab_bias", "solutions.collab_bias"
 
@@ -29,4 +29,4 @@ CHECKS = [
     *QUESTIONS,
 ]
 
-VARIANTS = MODEL_VARIANTS + ANALYSIS_VARIANTS + QUESTION_VARIANTS
+VARIANTS = MODEL_VARIANTS + ANALYSIS_VARIANTS + variants_of(QUESTIONS)

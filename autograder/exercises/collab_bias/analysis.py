@@ -14,6 +14,11 @@ _SIMILAR = '''
 def most_similar(model, item, k=10):
     w = model.item_factors.weight.detach()
 '''
+# most_similar by unit rows and a matrix product, the item itself left out: the base of its mistakes.
+_UNIT = "    unit = w / w.norm(dim=1, keepdim=True)\n"
+_RANKED = _SIMILAR + _UNIT + '''    sims = unit @ unit[item]
+    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]
+    return [(sims[i].item(), i) for i in order]'''
 
 # pca by the SVD, each component's largest entry made positive: the base of the pca mistakes.
 _SIGNED = "(v * v.gather(0, v.abs().argmax(0, keepdim=True)).sign())"
@@ -144,46 +149,24 @@ def most_similar(model, item, k=10):
     sims = (unit @ unit[item]).tolist()
     ranked = sorted(((s, i) for i, s in enumerate(sims) if i != item), reverse=True)
     return ranked[:k]'''),
-    mistake("most_similar", "the item itself included", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
+    mistake("most_similar", "the item itself included", _SIMILAR + _UNIT + '''    sims = unit @ unit[item]
     order = sims.argsort(descending=True)[:k]
     return [(sims[i].item(), i) for i in order.tolist()]'''),
-    mistake("most_similar", "dropping every item of similarity 1, not just the item itself", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
-    order = [i for i in sims.argsort(descending=True).tolist() if sims[i] < 1 - 1e-6]
-    return [(sims[i].item(), i) for i in order[:k]]'''),
-    mistake("most_similar", "the dot product instead of the cosine similarity", _SIMILAR + '''
-    sims = w @ w[item]
-    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]
-    return [(sims[i].item(), i) for i in order]'''),
-    mistake("most_similar", "the least similar items (ascending order)", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
-    order = [i for i in sims.argsort().tolist() if i != item][:k]
-    return [(sims[i].item(), i) for i in order]'''),
-    mistake("most_similar", "rows normalised over the wrong dimension (each factor's column)", _SIMILAR + '''
-    unit = F.normalize(w, dim=0)
-    sims = unit @ unit[item]
-    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]
-    return [(sims[i].item(), i) for i in order]'''),
-    mistake("most_similar", "items counted from 1 instead of 0", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
-    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]
-    return [(sims[i].item(), i + 1) for i in order]'''),
-    mistake("most_similar", "tensors instead of Python numbers", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
-    order = sims.argsort(descending=True)
-    order = order[order != item][:k]
-    return [(sims[i], i) for i in order]'''),
-    mistake("most_similar", "(item, similarity) pairs instead of (similarity, item)", _SIMILAR + '''
-    unit = w / w.norm(dim=1, keepdim=True)
-    sims = unit @ unit[item]
-    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]
-    return [(i, sims[i].item()) for i in order]'''),
+    mistake("most_similar", "dropping every item of similarity 1, not just the item itself", swap(swap(
+        _RANKED, "if i != item][:k]", "if sims[i] < 1 - 1e-6]"), "for i in order]", "for i in order[:k]]")),
+    mistake("most_similar", "the dot product instead of the cosine similarity",
+            swap(swap(_RANKED, _UNIT, ""), "unit @ unit[item]", "w @ w[item]")),
+    mistake("most_similar", "the least similar items (ascending order)",
+            swap(_RANKED, "sims.argsort(descending=True)", "sims.argsort()")),
+    mistake("most_similar", "rows normalised over the wrong dimension (each factor's column)",
+            swap(_RANKED, "w / w.norm(dim=1, keepdim=True)", "F.normalize(w, dim=0)")),
+    mistake("most_similar", "items counted from 1 instead of 0", swap(_RANKED, "i) for i in", "i + 1) for i in")),
+    mistake("most_similar", "tensors instead of Python numbers", swap(swap(
+        _RANKED, "    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]\n",
+        "    order = sims.argsort(descending=True)\n    order = order[order != item][:k]\n"),
+        "(sims[i].item(), i)", "(sims[i], i)")),
+    mistake("most_similar", "(item, similarity) pairs instead of (similarity, item)",
+            swap(_RANKED, "(sims[i].item(), i)", "(i, sims[i].item())")),
 
     # pca
     alternative("pca", "eigenvectors of the covariance, signs fixed in a loop", '''

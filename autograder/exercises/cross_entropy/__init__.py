@@ -9,11 +9,11 @@ left out, float32 and float64, every device. PyTorch's softmax family is forbidd
 The reference `cross_entropy` calls the learner's `log_softmax` and `nll_loss`, and `cross_entropy_grad`
 their `softmax`, so a mistake in those costs the cells that use them too, where it shows there.
 """
-from ...exercise import Check
+from ...exercise import Check, variants_of
 from ...forbidden import forbid
 from .cases import bce_cases, dim_cases, loss_cases
 from .losses import BCE_VARIANTS, LOSS_VARIANTS
-from .questions import QUESTION_VARIANTS, QUESTIONS
+from .questions import QUESTIONS
 from .softmax import SOFTMAX_VARIANTS
 
 NOTEBOOK, REFERENCE = "05_cross_entropy", "solutions.cross_entropy"
@@ -49,4 +49,4 @@ CHECKS = [
     *QUESTIONS,
 ]
 
-VARIANTS = BCE_VARIANTS + SOFTMAX_VARIANTS + LOSS_VARIANTS + QUESTION_VARIANTS
+VARIANTS = BCE_VARIANTS + SOFTMAX_VARIANTS + LOSS_VARIANTS + variants_of(QUESTIONS)

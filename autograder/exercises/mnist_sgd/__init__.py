@@ -10,13 +10,13 @@ trains the learner's models with the learner's `fit` on 2,000 real digits (3 epo
 looser bar than the notebook's full run shows. The backward functions are compared with the reference on
 generated inputs (ReLU's input exactly 0 included), with autograd forbidden.
 """
-from ...exercise import Check
+from ...exercise import Check, variants_of
 from ...forbidden import forbid
 from .backprop import BACKPROP_VARIANTS
 from .cases import (accuracy_cases, fit_cases, linear_backward_cases, logistic_cases, mlp_backward_cases, nn_cases,
                     relu_backward_cases, training_cases, update_cases)
 from .models import MODEL_VARIANTS
-from .questions import QUESTION_VARIANTS, QUESTIONS
+from .questions import QUESTIONS
 from .training import TRAINING_VARIANTS
 
 NOTEBOOK, REFERENCE = "06_mnist_sgd", "solutions.mnist_sgd"
@@ -37,4 +37,4 @@ CHECKS = [
     *QUESTIONS,
 ]
 
-VARIANTS = MODEL_VARIANTS + TRAINING_VARIANTS + BACKPROP_VARIANTS + QUESTION_VARIANTS
+VARIANTS = MODEL_VARIANTS + TRAINING_VARIANTS + BACKPROP_VARIANTS + variants_of(QUESTIONS)

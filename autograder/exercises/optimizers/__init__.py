@@ -8,7 +8,7 @@ shows there), and `step(closure)`, which must return the closure's loss. `optimi
 judges param groups, a parameter without a gradient and settings changed between steps against the
 learner's own optimizer (`optimizers.groups`), so a wrong update rule costs only its own cell.
 """
-from ...exercise import Check
+from ...exercise import Check, variants_of
 from ...forbidden import forbid
 from .adam import ADAM_VARIANTS
 from .cases import (QUESTIONS, adam_cases, adamw_cases, group_cases, lr_find_cases, lr_groups_cases, one_cycle_cases,
@@ -36,4 +36,4 @@ CHECKS = [
     *QUESTIONS,
 ]
 
-VARIANTS = SGD_RMSPROP_VARIANTS + ADAM_VARIANTS + SCHEDULE_VARIANTS
+VARIANTS = SGD_RMSPROP_VARIANTS + ADAM_VARIANTS + SCHEDULE_VARIANTS + variants_of(QUESTIONS)

@@ -1,7 +1,7 @@
 """04_optimizers: the inputs each graded cell is checked on (the case grids), and the questionnaire's checks."""
 
 from ...cases import FLOATS, Case, dtype_str, each_device, rand, randn
-from ...exercise import Check, question
+from ...exercise import question
 
 # ------------------------------------------------------------------ the optimizers' cases
 
@@ -257,51 +257,22 @@ def suggest_lr_cases():
 
 # ------------------------------------------------------------------ the questionnaire
 
-def _named(check: Check) -> Check:
-    """A question whose wrong answers are named: the catalogued mistakes of its answer cell, by the value each gives."""
-    base = check.cases
-    name = check.answers[0]
-
-    def values():
-        known = {}
-        from . import VARIANTS  # the catalogue, read when a question is graded
-        for v in VARIANTS:
-            if v.answer == name and not v.correct:
-                ns: dict = {}
-                exec(compile(v.source, f"<{name}: {v.name}>", "exec"), ns)  # our own catalogue's source
-                value = ns.get(name)
-                known.setdefault(value.strip().lower() if isinstance(value, str) else value, []).append(v.name)
-        return known
-
-    def cases():
-        out = []
-        for c in base():
-            def expect(outputs, case, inner=c.expect):
-                found = inner(outputs, case)
-                value = outputs.get("value") if isinstance(outputs, dict) else None
-                key = value.strip().lower() if isinstance(value, str) else value
-                for comparison in found:
-                    if not comparison.passed and not isinstance(key, (dict, list)):
-                        names = values().get(key)
-                        comparison.mistake = " or ".join(names) if names else None
-                return found
-            out.append(Case(c.label, c.inputs, c.device, c.keys, expect, c.tolerance))
-        return out
-
-    cases.__doc__ = base.__doc__
-    check.cases = cases
-    return check
-
-
 QUESTIONS = [
-    _named(question("momentum_buffer_question", 1, "q_momentum_buffer", 2.71, rel_tol=1e-3,
-                    doc="q_momentum_buffer: torch's momentum_buffer after three steps of gradient 1 with momentum 0.9.")),
-    _named(question("adam_first_step_question", 1, "q_adam_first_step", "b", choices=("a", "b", "c"),
-                    doc="q_adam_first_step: the size of Adam's first step.")),
-    _named(question("adamw_default_question", 1, "q_adamw_default", 0.01, rel_tol=1e-6,
-                    doc="q_adamw_default: torch.optim.AdamW's default weight_decay.")),
-    _named(question("one_cycle_momentum_question", 1, "q_one_cycle_momentum", "b", choices=("a", "b", "c"),
-                    doc="q_one_cycle_momentum: what the momentum does while one-cycle warms the lr up.")),
-    _named(question("optimizer_in_update_question", 1, "q_optimizer_in_update", "c", choices=("a", "b", "c"),
-                    doc="q_optimizer_in_update: what Adam does when update() makes a new one at every call.")),
+    question("momentum_buffer_question", 1, "q_momentum_buffer", 2.71, rel_tol=1e-3,
+             doc="q_momentum_buffer: torch's momentum_buffer after three steps of gradient 1 with momentum 0.9.",
+             right={"the sum 1 + 0.9 + 0.81": "1 + 0.9 + 0.81"},
+             wrong={"the dampened average's value (1 − 0.9³ = 0.271: torch's buffer adds whole gradients)": "0.271"}),
+    question("adam_first_step_question", 1, "q_adam_first_step", "b", choices=("a", "b", "c"),
+             doc="q_adam_first_step: the size of Adam's first step.", right={"an upper-case letter": '"B"'},
+             wrong={"lr times the gradient (Adam divides by √v̂, which is |g| at the first step)": '"a"'}),
+    question("adamw_default_question", 1, "q_adamw_default", 0.01, rel_tol=1e-6,
+             doc="q_adamw_default: torch.optim.AdamW's default weight_decay.", right={"written as 1e-2": "1e-2"},
+             wrong={"our Adam's default (0.0), not torch.optim.AdamW's": "0.0"}),
+    question("one_cycle_momentum_question", 1, "q_one_cycle_momentum", "b", choices=("a", "b", "c"),
+             doc="q_one_cycle_momentum: what the momentum does while one-cycle warms the lr up.",
+             right={"with spaces": '" b "'}, wrong={"the momentum rising with the lr": '"a"'}),
+    question("optimizer_in_update_question", 1, "q_optimizer_in_update", "c", choices=("a", "b", "c"),
+             doc="q_optimizer_in_update: what Adam does when update() makes a new one at every call.",
+             right={"an upper-case letter": '"C"'},
+             wrong={"Adam as if made once (a new one starts from empty state every time)": '"a"'}),
 ]

@@ -249,19 +249,4 @@ def suggest_lr(lrs, losses):
     values = torch.tensor(losses).nan_to_num(float("inf"))
     return torch.tensor(lrs)[values.argmin()] / 10
 '''),
-
-    # ------------------------------------------------------------------ the questionnaire
-    alternative("q_momentum_buffer", "the sum 1 + 0.9 + 0.81", "q_momentum_buffer = 1 + 0.9 + 0.81"),
-    mistake("q_momentum_buffer", "the dampened average's value (1 − 0.9³ = 0.271: torch's buffer adds whole "
-                                 "gradients)", "q_momentum_buffer = 0.271"),
-    alternative("q_adam_first_step", "an upper-case letter", 'q_adam_first_step = "B"'),
-    mistake("q_adam_first_step", "lr times the gradient (Adam divides by √v̂, which is |g| at the first step)",
-            'q_adam_first_step = "a"'),
-    alternative("q_adamw_default", "written as 1e-2", "q_adamw_default = 1e-2"),
-    mistake("q_adamw_default", "our Adam's default (0.0), not torch.optim.AdamW's", "q_adamw_default = 0.0"),
-    alternative("q_one_cycle_momentum", "with spaces", 'q_one_cycle_momentum = " b "'),
-    mistake("q_one_cycle_momentum", "the momentum rising with the lr", 'q_one_cycle_momentum = "a"'),
-    alternative("q_optimizer_in_update", "an upper-case letter", 'q_optimizer_in_update = "C"'),
-    mistake("q_optimizer_in_update", "Adam as if made once (a new one starts from empty state every time)",
-            'q_optimizer_in_update = "a"'),
 ]
