@@ -137,6 +137,14 @@ def _assert_untouched(home, keep=()):
     assert left == sorted(keep), f"leftovers in the data folder: {left}"
 
 
+def _refused(home, name: str, match: str, keep=(), **fetch) -> str:
+    """Fetching ``name`` fails with a FetchError matching ``match`` and leaves the data folder as it was; its message."""
+    with pytest.raises(D.FetchError, match=match) as e:
+        D.fetch(name, progress=False, **fetch)
+    _assert_untouched(home, keep)
+    return str(e.value)
+
+
 # --------------------------------------------------------------------------- synthetic ratings
 
 @pytest.fixture(scope="module")
@@ -609,27 +617,21 @@ def test_wrong_checksum(monkeypatch, server, home):
     url, root, _ = server
     _publish(monkeypatch, "ml-100k", root, {"ml-100k.zip": _ml100k_zip()}, url,
              md5s={"ml-100k.zip": "0" * 32})
-    with pytest.raises(D.FetchError, match="MD5 checksum mismatch") as e:
-        D.fetch("ml-100k", progress=False)
-    assert "Nothing was saved" in str(e.value) and "u.data" in str(e.value)
-    _assert_untouched(home)
+    message = _refused(home, "ml-100k", "MD5 checksum mismatch")
+    assert "Nothing was saved" in message and "u.data" in message
 
 
 def test_truncated_transfer(monkeypatch, server, home):
     url, root, _ = server
     _publish(monkeypatch, "ml-100k", root, {"ml-100k.zip": _ml100k_zip()}, url + "cut/")
-    with pytest.raises(D.FetchError, match="stopped after|IncompleteRead"):
-        D.fetch("ml-100k", progress=False)
-    _assert_untouched(home)
+    _refused(home, "ml-100k", "stopped after|IncompleteRead")
 
 
 def test_truncated_archive(monkeypatch, server, home):
     """A cut-off zip whose checksum matches (a bad registry entry) is still caught."""
     url, root, _ = server
     _publish(monkeypatch, "ml-100k", root, {"ml-100k.zip": _ml100k_zip()[:300]}, url)
-    with pytest.raises(D.FetchError, match="not a valid zip archive"):
-        D.fetch("ml-100k", progress=False)
-    _assert_untouched(home)
+    _refused(home, "ml-100k", "not a valid zip archive")
 
 
 def test_truncated_idx(monkeypatch, server, home):
@@ -637,16 +639,12 @@ def test_truncated_idx(monkeypatch, server, home):
     files = _mnist_files()
     files["t10k-labels-idx1-ubyte.gz"] = files["t10k-labels-idx1-ubyte.gz"][:-12]  # cut-off gzip
     _publish(monkeypatch, "mnist", root, files, url)
-    with pytest.raises(D.FetchError, match="does not load: .*damaged gzip"):
-        D.fetch("mnist", progress=False)
-    _assert_untouched(home)
+    _refused(home, "mnist", "does not load: .*damaged gzip")
     files = _mnist_files()
     raw = gzip.decompress(files["train-images-idx3-ubyte.gz"])
     files["train-images-idx3-ubyte.gz"] = gzip.compress(raw[:-100])  # valid gzip, short IDX
     _publish(monkeypatch, "mnist", root, files, url)
-    with pytest.raises(D.FetchError, match="truncated"):
-        D.fetch("mnist", progress=False)
-    _assert_untouched(home)
+    _refused(home, "mnist", "truncated")
 
 
 def test_missing_file_404(monkeypatch, server, home):
@@ -654,20 +652,16 @@ def test_missing_file_404(monkeypatch, server, home):
     files = _mnist_files()
     _publish(monkeypatch, "mnist", root, files, url)
     (root / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(D.FetchError, match="HTTP 404") as e:
-        D.fetch("mnist", progress=False)
-    assert "t10k-images-idx3-ubyte.gz" in str(e.value) and "Check your internet connection" in str(e.value)
-    _assert_untouched(home)
+    message = _refused(home, "mnist", "HTTP 404")
+    assert "t10k-images-idx3-ubyte.gz" in message and "Check your internet connection" in message
 
 
 def test_unreachable_server(home):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(D.FetchError, match="Check your internet connection") as e:
-        D.fetch("ml-100k", mirrors=[f"http://127.0.0.1:{port}/"], progress=False)
-    assert f"127.0.0.1:{port}/ml-100k.zip" in str(e.value)
-    _assert_untouched(home)
+    message = _refused(home, "ml-100k", "Check your internet connection", mirrors=[f"http://127.0.0.1:{port}/"])
+    assert f"127.0.0.1:{port}/ml-100k.zip" in message
 
 
 def test_failed_refetch_keeps_the_old_copy(monkeypatch, server, home):
@@ -675,9 +669,7 @@ def test_failed_refetch_keeps_the_old_copy(monkeypatch, server, home):
     _publish(monkeypatch, "ml-100k", root, {"ml-100k.zip": _ml100k_zip()}, url)
     D.fetch("ml-100k", progress=False)
     (root / "ml-100k.zip").unlink()
-    with pytest.raises(D.FetchError, match="HTTP 404"):
-        D.fetch("ml-100k", force=True, progress=False)
-    _assert_untouched(home, keep=["ml-100k"])
+    _refused(home, "ml-100k", "HTTP 404", keep=["ml-100k"], force=True)
     assert len(D.movielens("ml-100k").ratings) == 7
     (root / "ml-100k.zip").write_bytes(_ml100k_zip())
     assert D.fetch("ml-100k", force=True, progress=False) == home / "ml-100k"

@@ -67,41 +67,25 @@ def test_l2_penalty_of_a_model_and_of_nothing():
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("wd", [0.0, 0.05])
-def test_sgd_update_matches_torch_sgd(wd, dtype, device):
-    """torch's weight_decay adds wd * p to the gradient; the penalty wd * p² adds 2 * wd * p."""
+@pytest.mark.parametrize("update", [sgd_update, sgd_update_decoupled], ids=lambda f: f.__name__)
+def test_updates_match_torch_sgd(update, wd, dtype, device):
+    """torch's weight_decay adds wd * p to the gradient, as the penalty wd * p² does with 2 * wd: both updates take
+    torch's step. sgd_update returns the regularised loss, sgd_update_decoupled the data loss."""
     model, x, y = make_problem(device, dtype)
     ref = copy.deepcopy(model)
     opt = torch.optim.SGD(ref.parameters(), lr=0.1, weight_decay=2 * wd)
     loss_func = nn.MSELoss()
-    for step in range(5):
-        expected = (loss_func(ref(x), y) + l2_penalty(ref.parameters(), wd)).item()
-        loss_func(ref(x), y).backward()
-        opt.step()
-        opt.zero_grad()
-        got = sgd_update(model, loss_func, x, y, lr=0.1, wd=wd)
-        assert isinstance(got, float)
-        assert got == pytest.approx(expected, rel=1e-5), f"step {step}: returns the regularised loss"
-        assert grads_zeroed(model), "grads are zeroed after the step"
-    assert_params_close(model, ref)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("wd", [0.0, 0.05])
-def test_sgd_update_decoupled_matches_torch_sgd(wd, dtype, device):
-    model, x, y = make_problem(device, dtype)
-    ref = copy.deepcopy(model)
-    opt = torch.optim.SGD(ref.parameters(), lr=0.1, weight_decay=2 * wd)
-    loss_func = nn.MSELoss()
+    regularised = update is sgd_update
     for step in range(5):
         loss = loss_func(ref(x), y)
+        expected = (loss + l2_penalty(ref.parameters(), wd) if regularised else loss).item()
         loss.backward()
         opt.step()
         opt.zero_grad()
-        got = sgd_update_decoupled(model, loss_func, x, y, lr=0.1, wd=wd)
+        got = update(model, loss_func, x, y, lr=0.1, wd=wd)
         assert isinstance(got, float)
-        assert got == pytest.approx(loss.item(), rel=1e-5), f"step {step}: returns the data loss"
-        assert grads_zeroed(model)
+        assert got == pytest.approx(expected, rel=1e-5), f"step {step}: the {'regularised' if regularised else 'data'} loss"
+        assert grads_zeroed(model), "grads are zeroed after the step"
     assert_params_close(model, ref)
 
 

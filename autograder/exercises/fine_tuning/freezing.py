@@ -12,6 +12,24 @@ def freeze(module):
 UNFREEZE = swap(swap(FREEZE, "def freeze", "def unfreeze"), "(False)", "(True)")
 LOOP = "    for p in module.parameters():\n        p"
 
+
+def _mistakes_of_both(verb: str, source: str, mode: str) -> list:
+    """The mistakes freeze and unfreeze share, written for `verb` ("freeze"), its reference `source` and the
+    module mode a learner may confuse it with ("eval")."""
+    ing = verb[:-1] + "ing"
+    return [
+        mistake(verb, f"{ing} the weights but not the biases", swap(
+            source, LOOP, '    for name, p in module.named_parameters():\n        if name.endswith("weight"):\n'
+                          '            p'), also=(FT,)),
+        mistake(verb, f"{ing} only the module's own parameters, not its submodules' (recurse=False)",
+                swap(source, "parameters()", "parameters(recurse=False)"), also=(FT,)),
+        mistake(verb, f"module.{mode}(), which changes dropout and batch norm, not requires_grad",
+                f"def {verb}(module):\n    return module.{mode}()", also=(FT,)),
+        mistake(verb, f"{'an' if verb[0] in 'aeiou' else 'a'} {verb} that returns None",
+                swap(source, "    return module\n", "")),
+    ]
+
+
 FREEZING_VARIANTS = [
     # --- freeze -------------------------------------------------------------------------------------------
     alternative("freeze", "module.requires_grad_(False)", '''
@@ -25,15 +43,7 @@ def freeze(module):
     mistake("freeze", "freezing only the last nn.Linear of the module", swap(
         FREEZE, LOOP, "    layers = [m for m in module.modules() if isinstance(m, nn.Linear)]\n"
                       "    for p in layers[-1].parameters():\n        p"), also=(FT,)),
-    mistake("freeze", "freezing the weights but not the biases", swap(
-        FREEZE, LOOP, '    for name, p in module.named_parameters():\n        if "weight" in name:\n            p'),
-        also=(FT,)),
-    mistake("freeze", "freezing only the module's own parameters, not its submodules' (recurse=False)",
-            swap(FREEZE, "parameters()", "parameters(recurse=False)"), also=(FT,)),
-    mistake("freeze", "module.eval(), which changes dropout and batch norm, not requires_grad", '''
-def freeze(module):
-    return module.eval()''', also=(FT,)),
-    mistake("freeze", "a freeze that returns None", swap(FREEZE, "    return module\n", "")),
+] + _mistakes_of_both("freeze", FREEZE, "eval") + [
     # --- unfreeze -----------------------------------------------------------------------------------------
     alternative("unfreeze", "module.requires_grad_()", '''
 def unfreeze(module):
@@ -41,13 +51,4 @@ def unfreeze(module):
     return module'''),
     alternative("unfreeze", "setting the attribute in a loop",
                 swap(UNFREEZE, ".requires_grad_(True)", ".requires_grad = True")),
-    mistake("unfreeze", "unfreezing the weights but not the biases", swap(
-        UNFREEZE, LOOP, '    for name, p in module.named_parameters():\n'
-                        '        if name.endswith("weight"):\n            p'), also=(FT,)),
-    mistake("unfreeze", "unfreezing only the module's own parameters, not its submodules' (recurse=False)",
-            swap(UNFREEZE, "parameters()", "parameters(recurse=False)"), also=(FT,)),
-    mistake("unfreeze", "module.train(), which changes dropout and batch norm, not requires_grad", '''
-def unfreeze(module):
-    return module.train()''', also=(FT,)),
-    mistake("unfreeze", "an unfreeze that returns None", swap(UNFREEZE, "    return module\n", "")),
-]
+] + _mistakes_of_both("unfreeze", UNFREEZE, "train")
