@@ -142,6 +142,22 @@ def variants_of(checks: list[Check]) -> list[Variant]:
     return [v for c in checks for v in c.variants]
 
 
+def edits(answer: str, base: str, table: dict[str, tuple[str, ...]], **kw) -> list[Variant]:
+    """Mistakes that are each a few edits of one answer's source: {name: (old, new, old, new, ...)}, each
+    (old, new) pair swapped in turn (see `edit`); `kw` goes to `mistake` (what they lose)."""
+    for name, pairs in table.items():
+        assert len(pairs) % 2 == 0, (name, pairs)
+    return [mistake(answer, name, edit(base, *zip(pairs[::2], pairs[1::2])), **kw)
+            for name, pairs in table.items()]
+
+
+def edit(text: str, *pairs: tuple) -> str:
+    """`text` with each (old, new) or (old, new, count) of `pairs` swapped in turn (see `swap`)."""
+    for old, new, *count in pairs:
+        text = swap(text, old, new, *count)
+    return text
+
+
 def swap(text: str, old: str, new: str, count: int = 1) -> str:
     """`text` with `old` (which must occur `count` times) replaced by `new`: a variant is a small edit of another
     answer's source, written once."""

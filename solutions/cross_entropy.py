@@ -28,13 +28,10 @@ __all__ = ["binary_cross_entropy", "softmax", "logsumexp", "log_softmax", "nll_l
 def binary_cross_entropy(p, y, reduction="mean"):
     """−(y·log p + (1 − y)·log(1 − p)), then mean, sum or none over the elements."""
     loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p))  # p's shape
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    reduce = {"mean": loss.mean, "sum": loss.sum, "none": lambda: loss}
+    if reduction not in reduce:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduce[reduction]()
 
 
 def softmax(logits, dim=-1):
@@ -59,13 +56,10 @@ def log_softmax(logits, dim=-1):
 def nll_loss(log_probs, target, reduction="mean"):
     """nll_i = −log_probs[i, target_i], then mean or sum over the batch, or none."""
     loss = -log_probs.gather(1, target.unsqueeze(1)).squeeze(1)  # (B,)
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    reduce = {"mean": loss.mean, "sum": loss.sum, "none": lambda: loss}
+    if reduction not in reduce:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduce[reduction]()
 
 
 def cross_entropy(logits, target, reduction="mean"):

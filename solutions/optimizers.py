@@ -173,7 +173,8 @@ def lr_groups(lr, n_groups, div=3.0):
 
 
 def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4, moms=(0.95, 0.85)):
-    """lr_i = start_lr·(end_lr/start_lr)^(i/(num_it−1)); loss_i before step i; stop after loss > 4·min or not finite."""
+    """(lr, momentum) at `step`, as OneCycleLR: cosine from lr_max/div up to lr_max (momentum moms[0] → moms[1])
+    until step pct_start·total_steps − 1, then cosine down to lr_max/div/div_final (momentum back to moms[0])."""
     if not 0 <= step <= total_steps - 1:
         raise ValueError(f"step must lie in [0, {total_steps - 1}], got {step}")
     if not 0.0 <= pct_start <= 1.0:

@@ -8,7 +8,7 @@ learner's `l2_penalty`, so a wrong penalty also costs `sgd_update_step`; `sgd_up
 penalty and is judged on its own (its parameters must equal the reference's, which equal sgd_update's).
 """
 from ..cases import FLOATS, Case, dtype_str, each_device, randint, randn, shape_str
-from ..exercise import Check, alternative, mistake, question, swap, variants_of
+from ..exercise import Check, alternative, edits, mistake, question, swap, variants_of
 from ..inside.scenarios.weight_decay import model_of
 
 NOTEBOOK, REFERENCE = "03_weight_decay", "solutions.weight_decay"
@@ -181,19 +181,17 @@ def l2_penalty(params, wd):
 def l2_penalty(params, wd):
     params = list(params)
     return wd * sum(p.pow(2).sum() for p in params)'''),
-    mistake("l2_penalty", "the L1 penalty wd * Σ|p|", swap(_L2, "(p ** 2).sum()", "p.abs().sum()"),
-            also=("sgd_update_step",)),
-    mistake("l2_penalty", "the norm wd * sqrt(Σ p²) instead of its square",
-            swap(_L2, "wd * sum((p ** 2).sum() for p in params)", "wd * torch.sqrt(sum((p ** 2).sum() for p in params))"),
-            also=("sgd_update_step",)),
-    mistake("l2_penalty", "the mean of the squares instead of their sum", swap(_L2, "(p ** 2).sum()", "(p ** 2).mean()"),
-            also=("sgd_update_step",)),
-    mistake("l2_penalty", "leaving out wd", swap(_L2, "wd * sum", "sum"), also=("sgd_update_step",)),
-    mistake("l2_penalty", "wd / 2 * Σ p² (PyTorch's weight_decay convention, not the lesson's)",
-            swap(_L2, "wd * sum", "wd / 2 * sum"), also=("sgd_update_step",)),
-    mistake("l2_penalty", "a penalty built from .item() (it has no gradient)",
-            swap(_L2, "wd * sum((p ** 2).sum() for p in params)", "torch.tensor(wd * sum((p ** 2).sum().item() for p in params))"),
-            also=("sgd_update_step",)),
+    *edits("l2_penalty", _L2, {
+        "the L1 penalty wd * Σ|p|": ("(p ** 2).sum()", "p.abs().sum()"),
+        "the norm wd * sqrt(Σ p²) instead of its square": (
+            "wd * sum((p ** 2).sum() for p in params)", "wd * torch.sqrt(sum((p ** 2).sum() for p in params))"),
+        "the mean of the squares instead of their sum": ("(p ** 2).sum()", "(p ** 2).mean()"),
+        "leaving out wd": ("wd * sum", "sum"),
+        "wd / 2 * Σ p² (PyTorch's weight_decay convention, not the lesson's)": ("wd * sum", "wd / 2 * sum"),
+        "a penalty built from .item() (it has no gradient)": (
+            "wd * sum((p ** 2).sum() for p in params)",
+            "torch.tensor(wd * sum((p ** 2).sum().item() for p in params))"),
+    }, also=("sgd_update_step",)),
     mistake("l2_penalty", "going through the generator twice (the second pass sees nothing)", "\n" + swap(
         _L2, "    return", "    if sum(1 for _ in params) == 0:\n        return torch.tensor(0.0)\n    return"),
             also=("sgd_update_step",)),
@@ -228,14 +226,17 @@ def sgd_update(model, loss_func, x, y, lr, wd=0.0):
     return loss.item()'''),
     mistake("sgd_update", "not zeroing the gradients after the step (they add up over the steps)",
             _sgd(zero="pass")),
-    mistake("sgd_update", "zeroing the gradients before the backward pass, which leaves them behind", swap(swap(
-        _GUARDED_SGD, "    loss = loss_func", "    model.zero_grad()\n    loss = loss_func"), "                p.grad.zero_()\n", "")),
-    mistake("sgd_update", "returning the data loss without the penalty", swap(swap(
-        _GUARDED_SGD, "    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)\n    loss.backward()",
-        "    data_loss = loss_func(model(x), y)\n    (data_loss + l2_penalty(model.parameters(), wd)).backward()"),
-        "return loss.item()", "return data_loss.item()")),
-    mistake("sgd_update", "subtracting the penalty from the loss instead of adding it",
-            swap(_GUARDED_SGD, ") + l2_penalty", ") - l2_penalty")),
+    *edits("sgd_update", _GUARDED_SGD, {
+        "zeroing the gradients before the backward pass, which leaves them behind": (
+            "    loss = loss_func", "    model.zero_grad()\n    loss = loss_func",
+            "                p.grad.zero_()\n", ""),
+        "returning the data loss without the penalty": (
+            "    loss = loss_func(model(x), y) + l2_penalty(model.parameters(), wd)\n    loss.backward()",
+            "    data_loss = loss_func(model(x), y)\n"
+            "    (data_loss + l2_penalty(model.parameters(), wd)).backward()",
+            "return loss.item()", "return data_loss.item()"),
+        "subtracting the penalty from the loss instead of adding it": (") + l2_penalty", ") - l2_penalty"),
+    }),
     mistake("sgd_update", "returning the loss tensor instead of a Python float (loss.item())",
             _sgd().replace("return loss.item()", "return loss")),
     mistake("sgd_update", "decaying twice: the penalty in the loss and 2 * wd * p in the step too",

@@ -1,5 +1,5 @@
 """02_collab_bias: answers a learner could write for rmse, item_bias_ranking, most_similar and pca."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 
 _RMSE = '''
 def rmse(model, ratings, bs=8192):
@@ -156,17 +156,17 @@ def most_similar(model, item, k=10):
         _RANKED, "if i != item][:k]", "if sims[i] < 1 - 1e-6]"), "for i in order]", "for i in order[:k]]")),
     mistake("most_similar", "the dot product instead of the cosine similarity",
             swap(swap(_RANKED, _UNIT, ""), "unit @ unit[item]", "w @ w[item]")),
-    mistake("most_similar", "the least similar items (ascending order)",
-            swap(_RANKED, "sims.argsort(descending=True)", "sims.argsort()")),
-    mistake("most_similar", "rows normalised over the wrong dimension (each factor's column)",
-            swap(_RANKED, "w / w.norm(dim=1, keepdim=True)", "F.normalize(w, dim=0)")),
-    mistake("most_similar", "items counted from 1 instead of 0", swap(_RANKED, "i) for i in", "i + 1) for i in")),
-    mistake("most_similar", "tensors instead of Python numbers", swap(swap(
-        _RANKED, "    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]\n",
-        "    order = sims.argsort(descending=True)\n    order = order[order != item][:k]\n"),
-        "(sims[i].item(), i)", "(sims[i], i)")),
-    mistake("most_similar", "(item, similarity) pairs instead of (similarity, item)",
-            swap(_RANKED, "(sims[i].item(), i)", "(i, sims[i].item())")),
+    *edits("most_similar", _RANKED, {
+        "the least similar items (ascending order)": ("sims.argsort(descending=True)", "sims.argsort()"),
+        "rows normalised over the wrong dimension (each factor's column)": (
+            "w / w.norm(dim=1, keepdim=True)", "F.normalize(w, dim=0)"),
+        "items counted from 1 instead of 0": ("i) for i in", "i + 1) for i in"),
+        "tensors instead of Python numbers": (
+            "    order = [i for i in sims.argsort(descending=True).tolist() if i != item][:k]\n",
+            "    order = sims.argsort(descending=True)\n    order = order[order != item][:k]\n",
+            "(sims[i].item(), i)", "(sims[i], i)"),
+        "(item, similarity) pairs instead of (similarity, item)": ("(sims[i].item(), i)", "(i, sims[i].item())"),
+    }),
 
     # pca
     alternative("pca", "eigenvectors of the covariance, signs fixed in a loop", '''
@@ -191,11 +191,12 @@ def pca(x, k=3):
             swap(_PCA, "xc = x - x.mean(0)", "x -= x.mean(0)").replace("xc", "x")),
     mistake("pca", "no sign rule (LAPACK's signs, flipped)",
             swap(_PCA, "    v = vh[:k].T\n    return xc @ " + _SIGNED, "    return xc @ -vh[:k].T")),
-    mistake("pca", "the k smallest components instead of the largest", swap(
-        _PCA, "    _, _, vh = torch.linalg.svd(xc, full_matrices=False)\n    v = vh[:k].T",
-        "    _, vecs = torch.linalg.eigh(xc.T @ xc)\n    v = vecs[:, :k]")),
-    mistake("pca", "the columns of Vh instead of its rows",
-            swap(_PCA, "svd(xc, full_matrices=False)\n    v = vh[:k].T", "svd(xc)\n    v = vh[:, :k]")),
-    mistake("pca", "a float64 result whatever the dtype of x",
-            swap(_PCA, "xc = x - x.mean(0)", "xc = x.double() - x.double().mean(0)")),
+    *edits("pca", _PCA, {
+        "the k smallest components instead of the largest": (
+            "    _, _, vh = torch.linalg.svd(xc, full_matrices=False)\n    v = vh[:k].T",
+            "    _, vecs = torch.linalg.eigh(xc.T @ xc)\n    v = vecs[:, :k]"),
+        "the columns of Vh instead of its rows": (
+            "svd(xc, full_matrices=False)\n    v = vh[:k].T", "svd(xc)\n    v = vh[:, :k]"),
+        "a float64 result whatever the dtype of x": ("xc = x - x.mean(0)", "xc = x.double() - x.double().mean(0)"),
+    }),
 ]

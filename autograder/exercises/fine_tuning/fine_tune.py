@@ -1,5 +1,5 @@
 """07_fine_tuning: answers a learner could write for fine_tune (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edit, edits, mistake, swap
 
 # fine_tune as a learner would write it (the reference, less its 0-epoch guard and model.train()): each mistake
 # below is a few edits of it.
@@ -32,13 +32,6 @@ UNFREEZE = "    for group in groups:\n        unfreeze(group)\n"
 FIT_ONE_CYCLE = FINE_TUNE[FINE_TUNE.index("    def fit_one_cycle"):FINE_TUNE.index("    for group in groups[:-1]")]
 SCHEDULER = FINE_TUNE[FINE_TUNE.index("        sched = "):FINE_TUNE.index("        for _ in")]
 NO_PCT_START_DIV = ((", freeze_epochs, 0.99, 25.0)", ", freeze_epochs)"), (", epochs, 0.3, 5.0)", ", epochs)"))
-
-
-def edit(text: str, *edits: tuple) -> str:
-    """`text` with each (old, new) or (old, new, count) of `edits` swapped in turn (see `swap`)."""
-    for old, new, *count in edits:
-        text = swap(text, old, new, *count)
-    return text
 
 
 FINE_TUNE_VARIANTS = [
@@ -93,10 +86,11 @@ def fine_tune(model, groups, train_batches, loss_func, epochs, base_lr, freeze_e
     mistake("fine_tune", "never unfreezing the body", swap(FINE_TUNE, UNFREEZE, "")),
     mistake("fine_tune", "unfreezing before the frozen phase has trained", edit(
         FINE_TUNE, (UNFREEZE, ""), ("        freeze(group)\n", "        freeze(group)\n" + UNFREEZE))),
-    mistake("fine_tune", "one lr, base_lr / 2, for every group after unfreezing",
-            swap(FINE_TUNE, "slice(base_lr / 200, base_lr / 2)", "base_lr / 2")),
-    mistake("fine_tune", "slice(base_lr / 100, base_lr) after unfreezing (fastai halves base_lr first)",
-            swap(FINE_TUNE, "slice(base_lr / 200, base_lr / 2)", "slice(base_lr / 100, base_lr)")),
+    *edits("fine_tune", FINE_TUNE, {
+        "one lr, base_lr / 2, for every group after unfreezing": ("slice(base_lr / 200, base_lr / 2)", "base_lr / 2"),
+        "slice(base_lr / 100, base_lr) after unfreezing (fastai halves base_lr first)": (
+            "slice(base_lr / 200, base_lr / 2)", "slice(base_lr / 100, base_lr)"),
+    }),
     mistake("fine_tune", "OneCycleLR's default pct_start and div in both phases", edit(
         FINE_TUNE, ("(opt, n_epochs, pct_start, div):", "(opt, n_epochs):"),
         (", pct_start=pct_start, div_factor=div)", ")"), *NO_PCT_START_DIV)),
@@ -115,8 +109,10 @@ def fine_tune(model, groups, train_batches, loss_func, epochs, base_lr, freeze_e
          "                losses.append(loss.item())\n        return losses\n"),
         ("    fit_one_cycle(torch.optim.Adam(param_groups(groups, slice(",
          "    return fit_one_cycle(torch.optim.Adam(param_groups(groups, slice("))),
-    mistake("fine_tune", "losses kept as tensors, not Python floats", swap(FINE_TUNE, "loss.item()", "loss.detach()")),
-    mistake("fine_tune", "one frozen epoch whatever freeze_epochs says", swap(FINE_TUNE, "freeze_epochs, 0.", "1, 0.")),
+    *edits("fine_tune", FINE_TUNE, {
+        "losses kept as tensors, not Python floats": ("loss.item()", "loss.detach()"),
+        "one frozen epoch whatever freeze_epochs says": ("freeze_epochs, 0.", "1, 0."),
+    }),
     mistake("fine_tune", "batches left on the CPU (move them to the model's device)", edit(
         FINE_TUNE, ("    device = next(model.parameters()).device\n", ""),
         ("model(x.to(device)), y.to(device)", "model(x), y")), cuda_only=True),

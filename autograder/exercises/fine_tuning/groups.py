@@ -1,6 +1,6 @@
 """07_fine_tuning: answers a learner could write for param_groups and for notebook 04's lr_groups pasted
 into `lr_groups_from_04` (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .cases import FT
 
 # A plain lr_groups (notebook 04's) and param_groups, as a learner would write them: the mistakes below edit them.
@@ -45,11 +45,11 @@ def lr_groups(lr, n_groups, div=3.0):
     mistake("lr_groups_from_04", "slice(lo, hi) spaced evenly in lr, not in log lr", swap(
         LR_GROUPS, GEOMETRIC, "    return torch.linspace(lr.start, lr.stop, n_groups, dtype=torch.float64).tolist()\n"),
         loses=("param_groups_lrs", FT)),
-    mistake("lr_groups_from_04", "slice(hi) divided by 10 (fastai's code) instead of div",
-            swap(LR_GROUPS, "[lr.stop / div]", "[lr.stop / 10]"), loses=("param_groups_lrs",)),
-    mistake("lr_groups_from_04", "slice(hi) giving hi / div to the last group too", swap(
-        LR_GROUPS, "[lr.stop / div] * (n_groups - 1) + [float(lr.stop)]", "[lr.stop / div] * n_groups"),
-        loses=("param_groups_lrs",)),
+    *edits("lr_groups_from_04", LR_GROUPS, {
+        "slice(hi) divided by 10 (fastai's code) instead of div": ("[lr.stop / div]", "[lr.stop / 10]"),
+        "slice(hi) giving hi / div to the last group too": (
+            "[lr.stop / div] * (n_groups - 1) + [float(lr.stop)]", "[lr.stop / div] * n_groups"),
+    }, loses=("param_groups_lrs",)),
     mistake("lr_groups_from_04", "slice(lo, hi) over one group dividing by zero",
             swap(LR_GROUPS, "    if n_groups == 1:\n        return [float(lr.stop)]\n", ""),
             loses=("param_groups_lrs", FT)),

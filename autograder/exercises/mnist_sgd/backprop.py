@@ -1,5 +1,5 @@
 """06_mnist_sgd: answers a learner could write for the backpropagation by hand (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 
 # The backward functions in one line each; each mistake edits one term.
 LINEAR = '''
@@ -35,14 +35,14 @@ def linear_backward(x, weight, grad_out):
     grad_weight = grad_out.t().mm(x)
     grad_bias = grad_out.sum(0, keepdim=True).squeeze(0)
     return grad_x, grad_weight, grad_bias'''),
-    mistake("linear_backward", "grad_weight transposed (x.T @ grad_out is (n_in, n_out); the weight is "
-            "(n_out, n_in))", swap(LINEAR, "grad_out.T @ x", "x.T @ grad_out"), also=("mlp_backward_values",)),
-    mistake("linear_backward", "grad_bias not summed over the batch (the bias is added to every row)",
-            swap(LINEAR, "grad_out.sum(0)", "grad_out"), also=("mlp_backward_values",)),
-    mistake("linear_backward", "grad_bias averaged over the batch instead of summed (the bias is added to every "
-            "row)", swap(LINEAR, "grad_out.sum(0)", "grad_out.mean(0)"), also=("mlp_backward_values",)),
-    mistake("linear_backward", "grad_x = grad_out @ weight.T instead of grad_out @ weight",
-            swap(LINEAR, "grad_out @ weight,", "grad_out @ weight.T,"), also=("mlp_backward_values",)),
+    *edits("linear_backward", LINEAR, {
+        "grad_weight transposed (x.T @ grad_out is (n_in, n_out); the weight is (n_out, n_in))": (
+            "grad_out.T @ x", "x.T @ grad_out"),
+        "grad_bias not summed over the batch (the bias is added to every row)": ("grad_out.sum(0)", "grad_out"),
+        "grad_bias averaged over the batch instead of summed (the bias is added to every row)": (
+            "grad_out.sum(0)", "grad_out.mean(0)"),
+        "grad_x = grad_out @ weight.T instead of grad_out @ weight": ("grad_out @ weight,", "grad_out @ weight.T,"),
+    }, also=("mlp_backward_values",)),
     mistake("linear_backward", "autograd (forbidden here: the point is to write the gradients yourself)", '''
 def linear_backward(x, weight, grad_out):
     x, weight = x.detach().requires_grad_(), weight.detach().requires_grad_()
@@ -64,10 +64,10 @@ def relu_backward(x, grad_out):
     return grad_out.masked_fill(~(x > 0), 0.0)'''),
     mistake("relu_backward", "a mask of x >= 0 (at x = 0 the gradient is 0, as PyTorch takes it)",
             swap(RELU, "(x > 0)", "(x >= 0)")),
-    mistake("relu_backward", "the mask of grad_out > 0 instead of x > 0", swap(RELU, "(x > 0)", "(grad_out > 0)"),
-            also=("mlp_backward_values",)),
-    mistake("relu_backward", "the mask alone, not multiplied by grad_out",
-            swap(RELU, "grad_out * (x > 0)", "(x > 0).to(grad_out.dtype)"), also=("mlp_backward_values",)),
+    *edits("relu_backward", RELU, {
+        "the mask of grad_out > 0 instead of x > 0": ("(x > 0)", "(grad_out > 0)"),
+        "the mask alone, not multiplied by grad_out": ("grad_out * (x > 0)", "(x > 0).to(grad_out.dtype)"),
+    }, also=("mlp_backward_values",)),
     mistake("relu_backward", "zeroing grad_out in place (the caller's tensor changes)", '''
 def relu_backward(x, grad_out):
     grad_out[x <= 0] = 0
@@ -105,10 +105,11 @@ def mlp_backward(model, x, y):
             swap(MLP, MEAN, "")),
     mistake("mlp_backward", "the softmax's gradient without subtracting the one-hot labels",
             swap(MLP, SOFTMAX + ONE_HOT + MEAN, "    g = (h @ w2.T + b2).softmax(dim=1) / len(y)\n")),
-    mistake("mlp_backward", "no ReLU in the backward pass (the hidden layer's gradient is not masked)",
-            swap(MLP, "relu_backward(pre, g_h)", "g_h")),
-    mistake("mlp_backward", "the softmax over the batch (dim=0) instead of over the classes",
-            swap(MLP, "softmax(dim=1)", "softmax(dim=0)")),
+    *edits("mlp_backward", MLP, {
+        "no ReLU in the backward pass (the hidden layer's gradient is not masked)": (
+            "relu_backward(pre, g_h)", "g_h"),
+        "the softmax over the batch (dim=0) instead of over the classes": ("softmax(dim=1)", "softmax(dim=0)"),
+    }),
     mistake("mlp_backward", "a softmax as exp(z) / sum(exp(z)), which overflows for large logits (subtract the "
             "row's max first, or use torch.softmax)",
             swap(MLP, SOFTMAX, "    e = (h @ w2.T + b2).exp()\n    g = e / e.sum(1, keepdim=True)\n")),

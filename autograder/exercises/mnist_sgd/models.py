@@ -1,5 +1,5 @@
 """06_mnist_sgd: answers a learner could write for MnistLogistic and MnistNN (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .cases import TRAINING_ID
 
 SOFTMAX_IN_MODEL = "a softmax inside the model (nn.CrossEntropyLoss applies log-softmax itself: return the raw scores)"
@@ -40,14 +40,13 @@ MODEL_VARIANTS = [
     mistake("MnistLogistic", SOFTMAX_IN_MODEL,
             swap(LOGISTIC, "return self.lin(x)", "return F.softmax(self.lin(x), dim=1)"),
             loses=("mnist_logistic_architecture", TRAINING_ID)),
-    mistake("MnistLogistic", "a log-softmax inside the model (nn.CrossEntropyLoss applies it itself: return the raw "
-            "scores)", swap(LOGISTIC, "return self.lin(x)", "return self.lin(x).log_softmax(-1)"),
-            loses=("mnist_logistic_architecture",)),
-    mistake("MnistLogistic", "a layer without a bias (keep nn.Linear's default bias=True)",
-            swap(LOGISTIC, "nn.Linear(n_in, n_out)", "nn.Linear(n_in, n_out, bias=False)"),
-            loses=("mnist_logistic_architecture",)),
-    mistake("MnistLogistic", "784 inputs hard-coded instead of n_in",
-            swap(LOGISTIC, "nn.Linear(n_in, n_out)", "nn.Linear(784, n_out)"), loses=("mnist_logistic_architecture",)),
+    *edits("MnistLogistic", LOGISTIC, {
+        "a log-softmax inside the model (nn.CrossEntropyLoss applies it itself: return the raw scores)": (
+            "return self.lin(x)", "return self.lin(x).log_softmax(-1)"),
+        "a layer without a bias (keep nn.Linear's default bias=True)": (
+            "nn.Linear(n_in, n_out)", "nn.Linear(n_in, n_out, bias=False)"),
+        "784 inputs hard-coded instead of n_in": ("nn.Linear(n_in, n_out)", "nn.Linear(784, n_out)"),
+    }, loses=("mnist_logistic_architecture",)),
     mistake("MnistLogistic", "the layer stored as self.linear, not self.lin (the state_dict's keys follow the "
             "attribute's name)", swap(LOGISTIC, "self.lin", "self.linear", count=2),
             loses=("mnist_logistic_architecture",)),

@@ -1,5 +1,5 @@
 """06_mnist_sgd: answers a learner could write for update, fit and accuracy (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .cases import TRAINING_ID
 
 NEW_OPTIMIZER = "update makes a new optimizer each step, which resets Adam's state"
@@ -117,11 +117,12 @@ def fit(model, opt, loss_func, train_dl, epochs):
         batch_losses = [update(model, opt, loss_func, x.to(device), y.to(device)) for x, y in train_dl]
         losses.append(sum(batch_losses) / len(batch_losses))
 '''), loses=("fit_losses",)),
-    mistake("fit", "the list of losses made again every epoch (only the last epoch's come back)", swap(swap(
-        FIT, "    losses = []\n", ""), "range(epochs)):\n", "range(epochs)):\n        losses = []\n"),
-            loses=("fit_losses",)),
-    mistake("fit", "one epoch too few (range(1, epochs))", swap(FIT, "range(epochs)", "range(1, epochs)"),
-            loses=("fit_losses",)),
+    *edits("fit", FIT, {
+        "the list of losses made again every epoch (only the last epoch's come back)": (
+            "    losses = []\n", "",
+            "range(epochs)):\n", "range(epochs)):\n        losses = []\n"),
+        "one epoch too few (range(1, epochs))": ("range(epochs)", "range(1, epochs)"),
+    }, loses=("fit_losses",)),
     mistake("fit", "fit making its own optimizer instead of stepping the opt passed in",
             swap(FIT, "    losses = []\n", "    opt = optim.SGD(model.parameters(), lr=0.1)\n    losses = []\n")),
     mistake("fit", "keeping the loss tensors instead of floats (call .item() on the loss)",
@@ -163,14 +164,17 @@ def accuracy(model, dl):
         for x, y in dl:
             accs.append((model(x.to(device)).argmax(1) == y.to(device)).float().mean().item())
     return sum(accs) / len(accs)'''),
-    mistake("accuracy", "taking the argmax over the batch (dim=0) instead of the classes (dim=1)",
-            swap(ACCURACY, "argmax(1)", "argmax(0)")),
-    mistake("accuracy", "evaluating in training mode (call model.eval() first: dropout and batch norm behave "
-            "differently while training)", swap(ACCURACY, "    model.eval()\n", "")),
-    mistake("accuracy", "a tensor instead of a Python float", swap(ACCURACY, ".sum().item()", ".sum()")),
-    mistake("accuracy", "dividing by the number of batches instead of the number of examples", swap(swap(swap(
-        ACCURACY, "correct = total = 0", "correct = 0"), "            total += len(y)\n", ""),
-        "correct / total", "correct / len(dl)")),
+    *edits("accuracy", ACCURACY, {
+        "taking the argmax over the batch (dim=0) instead of the classes (dim=1)": ("argmax(1)", "argmax(0)"),
+        "evaluating in training mode (call model.eval() first: dropout and batch norm behave differently while "
+        "training)": (
+            "    model.eval()\n", ""),
+        "a tensor instead of a Python float": (".sum().item()", ".sum()"),
+        "dividing by the number of batches instead of the number of examples": (
+            "correct = total = 0", "correct = 0",
+            "            total += len(y)\n", "",
+            "correct / total", "correct / len(dl)"),
+    }),
     mistake("accuracy", "batches left on the CPU (move each batch to the model's device)", '''
 def accuracy(model, dl):
     model.eval()

@@ -1,5 +1,5 @@
 """04_optimizers: answers a learner could write for Adam (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .sources import ADAM, ADAM_DECAY, ADAM_ID, ADAMW_ID, GROUPS_ID, NO_GRAD_BLOCK_STEP
 
 ADAM_VARIANTS = [
@@ -33,28 +33,31 @@ class Adam(torch.optim.Optimizer):
                     p.addcdiv_(state["exp_avg"], denom, value=-lr / (1 - b1 ** t))
         return loss
 '''),
-    mistake("Adam", "Adam without bias correction (divide exp_avg by 1 − β1ᵗ and exp_avg_sq by 1 − β2ᵗ)", swap(swap(
-        ADAM, 'state["exp_avg"] / (1 - beta1 ** t)', 'state["exp_avg"]'),
-        'state["exp_avg_sq"] / (1 - beta2 ** t)', 'state["exp_avg_sq"]'), loses=(ADAM_ID, ADAMW_ID)),
-    mistake("Adam", "eps inside the square root (√(v̂ + eps); PyTorch divides by √v̂ + eps)",
-            swap(ADAM, "(v_hat.sqrt() + eps)", "(v_hat + eps).sqrt()"), loses=(ADAM_ID, ADAMW_ID)),
-    mistake("Adam", "eps added before the bias correction (the paper's efficient form, (√v + eps)/√(1 − β2ᵗ); "
-                    "PyTorch adds eps to √v̂)", swap(swap(swap(
-        ADAM, 'm_hat = state["exp_avg"] / (1 - beta1 ** t)',
-        "step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)"),
-        '                v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)\n', ''),
-        "p -= lr * m_hat / (v_hat.sqrt() + eps)", 'p -= step_size * state["exp_avg"] / (state["exp_avg_sq"].sqrt() + eps)'),
-        loses=(ADAM_ID, ADAMW_ID)),
-    mistake("Adam", "the step count counted from 0 in the bias correction (t is 1 at the first step)", swap(swap(
-        ADAM, '                state["step"] += 1\n                t = state["step"]\n',
-        '                t = state["step"]\n'), "p -= lr * m_hat / (v_hat.sqrt() + eps)\n",
-        'p -= lr * m_hat / (v_hat.sqrt() + eps)\n                state["step"] += 1\n'),
-        loses=(ADAM_ID, ADAMW_ID)),
-    mistake("Adam", "one step count for every parameter (self.t), not one per parameter in self.state[p]", swap(swap(
-        ADAM, "        for group in self.param_groups:\n            lr, (beta1",
-        "        self.t = getattr(self, 't', 0) + 1\n        for group in self.param_groups:\n            lr, (beta1"),
-        '                state["step"] += 1\n                t = state["step"]\n',
-        '                state["step"] = t = self.t\n'), loses=(ADAM_ID, ADAMW_ID)),
+    *edits("Adam", ADAM, {
+        "Adam without bias correction (divide exp_avg by 1 − β1ᵗ and exp_avg_sq by 1 − β2ᵗ)": (
+            'state["exp_avg"] / (1 - beta1 ** t)', 'state["exp_avg"]',
+            'state["exp_avg_sq"] / (1 - beta2 ** t)', 'state["exp_avg_sq"]'),
+        "eps inside the square root (√(v̂ + eps); PyTorch divides by √v̂ + eps)": (
+            "(v_hat.sqrt() + eps)", "(v_hat + eps).sqrt()"),
+        "eps added before the bias correction (the paper's efficient form, (√v + eps)/√(1 − β2ᵗ); "
+        "PyTorch adds eps to √v̂)": (
+            'm_hat = state["exp_avg"] / (1 - beta1 ** t)',
+            "step_size = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)",
+            '                v_hat = state["exp_avg_sq"] / (1 - beta2 ** t)\n', "",
+            "p -= lr * m_hat / (v_hat.sqrt() + eps)",
+            'p -= step_size * state["exp_avg"] / (state["exp_avg_sq"].sqrt() + eps)'),
+        "the step count counted from 0 in the bias correction (t is 1 at the first step)": (
+            '                state["step"] += 1\n                t = state["step"]\n',
+            '                t = state["step"]\n',
+            "p -= lr * m_hat / (v_hat.sqrt() + eps)\n",
+            'p -= lr * m_hat / (v_hat.sqrt() + eps)\n                state["step"] += 1\n'),
+        "one step count for every parameter (self.t), not one per parameter in self.state[p]": (
+            "        for group in self.param_groups:\n            lr, (beta1",
+            "        self.t = getattr(self, 't', 0) + 1\n        for group in self.param_groups:\n"
+            "            lr, (beta1",
+            '                state["step"] += 1\n                t = state["step"]\n',
+            '                state["step"] = t = self.t\n'),
+    }, loses=(ADAM_ID, ADAMW_ID)),
     mistake("Adam", "weight decay left out", swap(ADAM, ADAM_DECAY, ""), loses=(ADAM_ID, ADAMW_ID)),
     mistake("Adam", "weight_decay=0.01 by default, as torch.optim.AdamW (the exercise's default is 0.0)",
             swap(ADAM, "weight_decay=0.0,", "weight_decay=0.01,"), loses=(ADAM_ID, ADAMW_ID)),

@@ -1,5 +1,5 @@
 """04_optimizers: answers a learner could write for the schedules, the lr finder and the questionnaire."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .sources import LR_FIND, LR_GROUPS, ONE_CYCLE, SUGGEST
 
 SCHEDULE_VARIANTS = [
@@ -32,20 +32,20 @@ def lr_groups(lr, n_groups, div=3.0):
     a, b = math.log(lo), math.log(hi)
     return tuple(math.exp(a + (b - a) * i / (n_groups - 1)) for i in range(n_groups))
 '''),
-    mistake("lr_groups", "slice(hi) giving hi to every group (all but the last get hi / div)",
-            swap(LR_GROUPS, "return [hi / div] * (n_groups - 1) + [hi]", "return [hi] * n_groups")),
-    mistake("lr_groups", "slice(hi) giving hi to the first group instead of the last",
-            swap(LR_GROUPS, "return [hi / div] * (n_groups - 1) + [hi]", "return [hi] + [hi / div] * (n_groups - 1)")),
-    mistake("lr_groups", "slice(hi) dividing by 10 (fastai's factor) instead of div",
-            swap(LR_GROUPS, "[hi / div] * (n_groups - 1)", "[hi / 10] * (n_groups - 1)")),
-    mistake("lr_groups", "values spaced evenly on a linear scale instead of a log scale",
-            swap(LR_GROUPS, "    ratio = (hi / lo) ** (1 / (n_groups - 1))\n    return [lo * ratio ** i for i in "
-                              "range(n_groups)]", "    return torch.linspace(lo, hi, n_groups, dtype=torch.float64)"
-                              ".tolist()")),
-    mistake("lr_groups", "the values in reverse order (the first group gets hi, the last lo)",
-            swap(LR_GROUPS, "return [lo * ratio ** i for i in range(n_groups)]",
-                  "return [hi / ratio ** i for i in range(n_groups)]")),
-    mistake("lr_groups", "a float returned as is, not a list", swap(LR_GROUPS, "return [lr] * n_groups", "return lr")),
+    *edits("lr_groups", LR_GROUPS, {
+        "slice(hi) giving hi to every group (all but the last get hi / div)": (
+            "return [hi / div] * (n_groups - 1) + [hi]", "return [hi] * n_groups"),
+        "slice(hi) giving hi to the first group instead of the last": (
+            "return [hi / div] * (n_groups - 1) + [hi]", "return [hi] + [hi / div] * (n_groups - 1)"),
+        "slice(hi) dividing by 10 (fastai's factor) instead of div": (
+            "[hi / div] * (n_groups - 1)", "[hi / 10] * (n_groups - 1)"),
+        "values spaced evenly on a linear scale instead of a log scale": (
+            "    ratio = (hi / lo) ** (1 / (n_groups - 1))\n    return [lo * ratio ** i for i in range(n_groups)]",
+            "    return torch.linspace(lo, hi, n_groups, dtype=torch.float64).tolist()"),
+        "the values in reverse order (the first group gets hi, the last lo)": (
+            "return [lo * ratio ** i for i in range(n_groups)]", "return [hi / ratio ** i for i in range(n_groups)]"),
+        "a float returned as is, not a list": ("return [lr] * n_groups", "return lr"),
+    }),
     mistake("lr_groups", "a numpy array instead of a list of floats (add .tolist())", '''
 def lr_groups(lr, n_groups, div=3.0):
     import numpy as np
@@ -78,16 +78,18 @@ def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4,
     pct = (step - up) / (total_steps - 1 - up)
     return [cos_anneal(lr_max, lr_max / (div * div_final), pct), cos_anneal(moms[1], moms[0], pct)]
 '''),
-    mistake("one_cycle", "linear annealing instead of cosine (OneCycleLR's anneal_strategy='cos')",
-            swap(ONE_CYCLE, "w = (1 + math.cos(math.pi * pct)) / 2", "w = 1 - pct")),
-    mistake("one_cycle", "the momentum moving with the learning rate instead of against it", swap(swap(
-        ONE_CYCLE, "lr_max / div, lr_max, moms[0], moms[1]", "lr_max / div, lr_max, moms[1], moms[0]"),
-        "lr_max, lr_max / div / div_final, moms[1], moms[0]", "lr_max, lr_max / div / div_final, moms[0], moms[1]")),
-    mistake("one_cycle", "the warm-up peaking at step pct_start·total_steps (OneCycleLR peaks at "
-                         "pct_start·total_steps − 1)",
-            swap(ONE_CYCLE, "peak = pct_start * total_steps - 1", "peak = pct_start * total_steps")),
-    mistake("one_cycle", "ending at lr_max / div_final (OneCycleLR ends at lr_max / div / div_final)",
-            swap(ONE_CYCLE, "lr_max / div / div_final", "lr_max / div_final")),
+    *edits("one_cycle", ONE_CYCLE, {
+        "linear annealing instead of cosine (OneCycleLR's anneal_strategy='cos')": (
+            "w = (1 + math.cos(math.pi * pct)) / 2", "w = 1 - pct"),
+        "the momentum moving with the learning rate instead of against it": (
+            "lr_max / div, lr_max, moms[0], moms[1]", "lr_max / div, lr_max, moms[1], moms[0]",
+            "lr_max, lr_max / div / div_final, moms[1], moms[0]",
+            "lr_max, lr_max / div / div_final, moms[0], moms[1]"),
+        "the warm-up peaking at step pct_start·total_steps (OneCycleLR peaks at pct_start·total_steps − 1)": (
+            "peak = pct_start * total_steps - 1", "peak = pct_start * total_steps"),
+        "ending at lr_max / div_final (OneCycleLR ends at lr_max / div / div_final)": (
+            "lr_max / div / div_final", "lr_max / div_final"),
+    }),
     mistake("one_cycle", "fastai's fit_one_cycle (position step / total_steps, final lr lr_max / div_final), "
                          "not OneCycleLR", '''
 def one_cycle(step, total_steps, lr_max, pct_start=0.3, div=25.0, div_final=1e4, moms=(0.95, 0.85)):
@@ -167,49 +169,49 @@ def lr_find(model, loss_func, opt, batches, start_lr=1e-7, end_lr=10.0, num_it=1
         opt.load_state_dict(saved[1])
     return lrs, losses
 '''),
-    mistake("lr_find", "lrs spaced linearly instead of geometrically", swap(
-        LR_FIND, "lr = math.exp(math.log(start_lr) + (math.log(end_lr) - math.log(start_lr)) * i / (num_it - 1))",
-        "lr = start_lr + (end_lr - start_lr) * i / (num_it - 1)")),
-    mistake("lr_find", "i / num_it in the exponent instead of i / (num_it − 1) (the last lr falls short of end_lr)",
-            swap(LR_FIND, "* i / (num_it - 1))", "* i / num_it)")),
-    mistake("lr_find", "the loss recorded after the step instead of before it",
-            swap(LR_FIND, "losses.append(loss.item())", "losses.append(loss_func(model(x), y).item())")),
-    mistake("lr_find", "a smoothed loss recorded (fastai's plot) instead of the raw one", swap(swap(
-        LR_FIND, "lrs, losses = [], []", "lrs, losses, avg = [], [], 0.0"),
-        "losses.append(loss.item())",
-        "avg = 0.98 * avg + 0.02 * loss.item()\n        losses.append(avg / (1 - 0.98 ** (i + 1)))")),
-    mistake("lr_find", "the gradients never zeroed (each step adds the new gradient to the old ones)",
-            swap(LR_FIND, "        opt.zero_grad()\n", "")),
-    mistake("lr_find", "stop_div ignored (it never stops early)",
-            swap(LR_FIND, "if stop_div and (", "if False and (")),
-    mistake("lr_find", "stopping before recording the loss that diverged (record it, then stop)", swap(swap(
-        LR_FIND, "        lrs.append(lr)\n        losses.append(loss.item())\n", ""),
-        "        if stop_div and (not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses)):\n            break\n",
-        "        if stop_div and losses and (not math.isfinite(loss.item()) or loss.item() > 4 * min(losses)):\n"
-        "            break\n        lrs.append(lr)\n        losses.append(loss.item())\n")),
-    mistake("lr_find", "divergence measured against the first loss instead of the lowest so far",
-            swap(LR_FIND, "4 * min(losses)", "4 * losses[0]")),
-    mistake("lr_find", "not cycling through the batches (it stops when they run out)", swap(
-        LR_FIND, "data = itertools.cycle(batches)", "data = iter(batches)").replace(
-        "        x, y = next(data)\n", "        batch = next(data, None)\n        if batch is None:\n"
-                                      "            break\n        x, y = batch\n")),
-    mistake("lr_find", "always the first batch (iter(batches) made anew at every step)",
-            swap(LR_FIND, "x, y = next(data)", "x, y = next(iter(batches))")),
-    mistake("lr_find", "the lr set on the first param group only",
-            swap(LR_FIND, "        for group in opt.param_groups:\n            group[\"lr\"] = lr\n",
-                  "        opt.param_groups[0][\"lr\"] = lr\n")),
-    mistake("lr_find", "the model not restored afterwards", swap(LR_FIND, "    model.load_state_dict(model_state)\n", "")),
-    mistake("lr_find", "the optimizer not restored afterwards", swap(LR_FIND, "    opt.load_state_dict(opt_state)\n", "")),
-    mistake("lr_find", "model.state_dict() kept without a copy (its tensors are the parameters themselves, which "
-                       "the steps change)", swap(LR_FIND, "model_state = copy.deepcopy(model.state_dict())",
-                                                  "model_state = model.state_dict()")),
-    mistake("lr_find", "opt.state_dict() kept without a copy (its tensors are the optimizer's own buffers, which the "
-                       "steps change)", swap(LR_FIND, "opt_state = copy.deepcopy(opt.state_dict())",
-                                              "opt_state = opt.state_dict()")),
-    mistake("lr_find", "the optimizer's buffers restored but not its learning rates", swap(swap(
-        LR_FIND, "opt_state = copy.deepcopy(opt.state_dict())",
-        "opt_state = {p: copy.deepcopy(s) for p, s in opt.state.items()}"),
-        "    opt.load_state_dict(opt_state)\n", "    opt.state.clear()\n    opt.state.update(opt_state)\n")),
+    *edits("lr_find", LR_FIND, {
+        "lrs spaced linearly instead of geometrically": (
+            "lr = math.exp(math.log(start_lr) + (math.log(end_lr) - math.log(start_lr)) * i / (num_it - 1))",
+            "lr = start_lr + (end_lr - start_lr) * i / (num_it - 1)"),
+        "i / num_it in the exponent instead of i / (num_it − 1) (the last lr falls short of end_lr)": (
+            "* i / (num_it - 1))", "* i / num_it)"),
+        "the loss recorded after the step instead of before it": (
+            "losses.append(loss.item())", "losses.append(loss_func(model(x), y).item())"),
+        "a smoothed loss recorded (fastai's plot) instead of the raw one": (
+            "lrs, losses = [], []", "lrs, losses, avg = [], [], 0.0",
+            "losses.append(loss.item())",
+            "avg = 0.98 * avg + 0.02 * loss.item()\n        losses.append(avg / (1 - 0.98 ** (i + 1)))"),
+        "the gradients never zeroed (each step adds the new gradient to the old ones)": (
+            "        opt.zero_grad()\n", ""),
+        "stop_div ignored (it never stops early)": ("if stop_div and (", "if False and ("),
+        "stopping before recording the loss that diverged (record it, then stop)": (
+            "        lrs.append(lr)\n        losses.append(loss.item())\n", "",
+            "        if stop_div and (not math.isfinite(losses[-1]) or losses[-1] > 4 * min(losses)):\n"
+            "            break\n",
+            "        if stop_div and losses and (not math.isfinite(loss.item()) or loss.item() > 4 * "
+            "min(losses)):\n            break\n        lrs.append(lr)\n        losses.append(loss.item())\n"),
+        "divergence measured against the first loss instead of the lowest so far": (
+            "4 * min(losses)", "4 * losses[0]"),
+        "not cycling through the batches (it stops when they run out)": (
+            "data = itertools.cycle(batches)", "data = iter(batches)",
+            "        x, y = next(data)\n",
+            "        batch = next(data, None)\n        if batch is None:\n            break\n        x, y = batch\n"),
+        "always the first batch (iter(batches) made anew at every step)": (
+            "x, y = next(data)", "x, y = next(iter(batches))"),
+        "the lr set on the first param group only": (
+            '        for group in opt.param_groups:\n            group["lr"] = lr\n',
+            '        opt.param_groups[0]["lr"] = lr\n'),
+        "the model not restored afterwards": ("    model.load_state_dict(model_state)\n", ""),
+        "the optimizer not restored afterwards": ("    opt.load_state_dict(opt_state)\n", ""),
+        "model.state_dict() kept without a copy (its tensors are the parameters themselves, which the steps change)": (
+            "model_state = copy.deepcopy(model.state_dict())", "model_state = model.state_dict()"),
+        "opt.state_dict() kept without a copy (its tensors are the optimizer's own buffers, which the steps change)": (
+            "opt_state = copy.deepcopy(opt.state_dict())", "opt_state = opt.state_dict()"),
+        "the optimizer's buffers restored but not its learning rates": (
+            "opt_state = copy.deepcopy(opt.state_dict())",
+            "opt_state = {p: copy.deepcopy(s) for p, s in opt.state.items()}",
+            "    opt.load_state_dict(opt_state)\n", "    opt.state.clear()\n    opt.state.update(opt_state)\n"),
+    }),
 
     # ------------------------------------------------------------------ suggest_lr
     alternative("suggest_lr", "a loop that keeps the best finite point", SUGGEST),

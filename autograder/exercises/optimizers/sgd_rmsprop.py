@@ -1,5 +1,5 @@
 """04_optimizers: answers a learner could write for SGDMomentum and RMSProp (correct alternatives, mistakes)."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
 from .sources import GROUPS_ID, NO_GRAD_BLOCK_STEP, RMS, RMS_ID, SGD, SGD_ID, SGD_INIT
 
 # The head of the p.data alternatives' step: no no_grad (they write p.data), the closure called as it is.
@@ -45,56 +45,56 @@ SGD_RMSPROP_VARIANTS = [
                     p.add_(state["momentum_buffer"], alpha=-group["lr"])
         return loss
 '''),
-    mistake("SGDMomentum", "dampened momentum (an average from zero: buf = momentum·buf + (1 − momentum)·grad; "
-                           "torch.optim.SGD adds the whole gradient)", swap(swap(
-        SGD, 'state["momentum_buffer"] = d_p.clone()', 'state["momentum_buffer"] = (1 - mom) * d_p'),
-        'mom * state["momentum_buffer"] + d_p', 'mom * state["momentum_buffer"] + (1 - mom) * d_p'), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "dampened momentum after the first step (buf = momentum·buf + (1 − momentum)·grad; "
-                           "torch.optim.SGD adds the whole gradient)", swap(
-        SGD, 'mom * state["momentum_buffer"] + d_p', 'mom * state["momentum_buffer"] + (1 - mom) * d_p'), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "momentum ignored (plain SGD)",
-            swap(SGD, 'mom * state["momentum_buffer"] + d_p', 'd_p'), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "Nesterov momentum (p − lr·(grad + momentum·buf); torch.optim.SGD's default is "
-                           "nesterov=False)",
-            swap(SGD, 'p -= lr * state["momentum_buffer"]', 'p -= lr * (d_p + mom * state["momentum_buffer"])'), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "weight decay left out", swap(SGD, "d_p = p.grad + wd * p", "d_p = p.grad"), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "weight decay added after the momentum (add weight_decay·p to the gradient before it "
-                           "enters the buffer)", swap(swap(
-        SGD, "d_p = p.grad + wd * p", "d_p = p.grad"),
-        'p -= lr * state["momentum_buffer"]', 'p -= lr * (state["momentum_buffer"] + wd * p)'), loses=(SGD_ID,)),
+    *edits("SGDMomentum", SGD, {
+        "dampened momentum (an average from zero: buf = momentum·buf + (1 − momentum)·grad; torch.optim.SGD "
+        "adds the whole gradient)": (
+            'state["momentum_buffer"] = d_p.clone()', 'state["momentum_buffer"] = (1 - mom) * d_p',
+            'mom * state["momentum_buffer"] + d_p', 'mom * state["momentum_buffer"] + (1 - mom) * d_p'),
+        "dampened momentum after the first step (buf = momentum·buf + (1 − momentum)·grad; torch.optim.SGD adds "
+        "the whole gradient)": (
+            'mom * state["momentum_buffer"] + d_p', 'mom * state["momentum_buffer"] + (1 - mom) * d_p'),
+        "momentum ignored (plain SGD)": ('mom * state["momentum_buffer"] + d_p', "d_p"),
+        "Nesterov momentum (p − lr·(grad + momentum·buf); torch.optim.SGD's default is nesterov=False)": (
+            'p -= lr * state["momentum_buffer"]', 'p -= lr * (d_p + mom * state["momentum_buffer"])'),
+        "weight decay left out": ("d_p = p.grad + wd * p", "d_p = p.grad"),
+        "weight decay added after the momentum (add weight_decay·p to the gradient before it enters the buffer)": (
+            "d_p = p.grad + wd * p", "d_p = p.grad",
+            'p -= lr * state["momentum_buffer"]', 'p -= lr * (state["momentum_buffer"] + wd * p)'),
+    }, loses=(SGD_ID,)),
     mistake("SGDMomentum", "lr folded into the momentum buffer (buf = momentum·buf + lr·grad; keep lr out of the "
                            "buffer and use the group's current lr at each step)", swap(swap(swap(
         SGD, "d_p.clone()", "lr * d_p"), 'mom * state["momentum_buffer"] + d_p',
         'mom * state["momentum_buffer"] + lr * d_p'), 'p -= lr * state["momentum_buffer"]',
         'p -= state["momentum_buffer"]'), loses=(SGD_ID, GROUPS_ID)),
-    mistake("SGDMomentum", "the momentum buffer is p.grad itself, updated in place (zero_grad(set_to_none=False) "
-                           "and backward then change it: start it as a copy, p.grad.clone())", swap(swap(swap(
-        SGD, "d_p = p.grad + wd * p", "d_p = p.grad if wd == 0 else p.grad + wd * p"),
-        'state["momentum_buffer"] = d_p.clone()', 'state["momentum_buffer"] = d_p'),
-        'state["momentum_buffer"] = mom * state["momentum_buffer"] + d_p',
-        'state["momentum_buffer"].mul_(mom).add_(d_p)'), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "momentum=0 by default, as torch.optim.SGD (the exercise's default is 0.9)",
-            swap(SGD, "momentum=0.9,", "momentum=0.0,"), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "step(closure) not returning the closure's loss", swap(SGD, "        return loss\n", ""), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "the closure called under torch.no_grad (call it inside `with torch.enable_grad():`)",
-            swap(SGD, '''            with torch.enable_grad():
-                loss = closure()''', '''            loss = closure()'''), loses=(SGD_ID,)),
-    mistake("SGDMomentum", "hyper-parameters read from the constructor, not from each param group", swap(swap(
-        SGD, 'group["lr"], group["momentum"], group["weight_decay"]', "self.lr, self.momentum, self.weight_decay"),
-        "        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))\n",
-        "        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))\n"
-        "        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay\n"),
-        loses=(GROUPS_ID,)),
-    mistake("SGDMomentum", "momentum read once, at construction (read it from each group at every step: a schedule "
-                           "changes it between steps)", swap(
-        SGD, 'group["lr"], group["momentum"], group["weight_decay"]',
-        'group["lr"], self.defaults["momentum"], group["weight_decay"]'),
-        loses=(GROUPS_ID,)),
-    mistake("SGDMomentum", "a parameter whose .grad is None not skipped",
-            swap(SGD, "                if p.grad is None:\n                    continue\n", ""),
-            loses=(SGD_ID, GROUPS_ID)),
-    mistake("SGDMomentum", "no torch.no_grad (an in-place step on a leaf that requires grad)",
-            swap(SGD, "    @torch.no_grad()\n", ""), loses=(SGD_ID, GROUPS_ID)),
+    *edits("SGDMomentum", SGD, {
+        "the momentum buffer is p.grad itself, updated in place (zero_grad(set_to_none=False) and backward then "
+        "change it: start it as a copy, p.grad.clone())": (
+            "d_p = p.grad + wd * p", "d_p = p.grad if wd == 0 else p.grad + wd * p",
+            'state["momentum_buffer"] = d_p.clone()', 'state["momentum_buffer"] = d_p',
+            'state["momentum_buffer"] = mom * state["momentum_buffer"] + d_p',
+            'state["momentum_buffer"].mul_(mom).add_(d_p)'),
+        "momentum=0 by default, as torch.optim.SGD (the exercise's default is 0.9)": (
+            "momentum=0.9,", "momentum=0.0,"),
+        "step(closure) not returning the closure's loss": ("        return loss\n", ""),
+        "the closure called under torch.no_grad (call it inside `with torch.enable_grad():`)": (
+            "            with torch.enable_grad():\n                loss = closure()", "            loss = closure()"),
+    }, loses=(SGD_ID,)),
+    *edits("SGDMomentum", SGD, {
+        "hyper-parameters read from the constructor, not from each param group": (
+            'group["lr"], group["momentum"], group["weight_decay"]', "self.lr, self.momentum, self.weight_decay",
+            "        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))\n",
+            "        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))\n"
+            "        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay\n"),
+        "momentum read once, at construction (read it from each group at every step: a schedule changes it "
+        "between steps)": (
+            'group["lr"], group["momentum"], group["weight_decay"]',
+            'group["lr"], self.defaults["momentum"], group["weight_decay"]'),
+    }, loses=(GROUPS_ID,)),
+    *edits("SGDMomentum", SGD, {
+        "a parameter whose .grad is None not skipped": (
+            "                if p.grad is None:\n                    continue\n", ""),
+        "no torch.no_grad (an in-place step on a leaf that requires grad)": ("    @torch.no_grad()\n", ""),
+    }, loses=(SGD_ID, GROUPS_ID)),
     mistake("SGDMomentum", "not a torch.optim.Optimizer", '''
 class SGDMomentum:
     def __init__(self, params, lr=0.01, momentum=0.9, weight_decay=0.0):
@@ -145,18 +145,19 @@ class RMSProp(torch.optim.Optimizer):
                 p.data.addcdiv_(g, torch.sqrt(state["square_avg"]) + group["eps"], value=-group["lr"])
         return loss
 '''),
-    mistake("RMSProp", "eps inside the square root (√(square_avg + eps); PyTorch divides by √square_avg + eps)",
-            swap(RMS, "(v.sqrt() + eps)", "(v + eps).sqrt()")),
-    mistake("RMSProp", "square_avg starting at grad² instead of 0", swap(
-        RMS, 'v = state.get("square_avg", torch.zeros_like(p))', 'v = state.get("square_avg", g ** 2)')),
-    mistake("RMSProp", "alpha and 1 − alpha swapped (square_avg ← alpha·square_avg + (1 − alpha)·grad²)",
-            swap(RMS, "alpha * v + (1 - alpha) * g ** 2", "(1 - alpha) * v + alpha * g ** 2")),
-    mistake("RMSProp", "dividing by square_avg without its square root",
-            swap(RMS, "(v.sqrt() + eps)", "(v + eps)")),
-    mistake("RMSProp", "weight decay left out", swap(RMS, "g = p.grad + wd * p", "g = p.grad")),
-    mistake("RMSProp", "square_avg not kept in the state (every step starts it from zero again)",
-            swap(RMS, '                state["square_avg"] = v\n', '')),
-    mistake("RMSProp", "the closure's loss not returned", swap(RMS, "        return loss\n", "")),
+    *edits("RMSProp", RMS, {
+        "eps inside the square root (√(square_avg + eps); PyTorch divides by √square_avg + eps)": (
+            "(v.sqrt() + eps)", "(v + eps).sqrt()"),
+        "square_avg starting at grad² instead of 0": (
+            'v = state.get("square_avg", torch.zeros_like(p))', 'v = state.get("square_avg", g ** 2)'),
+        "alpha and 1 − alpha swapped (square_avg ← alpha·square_avg + (1 − alpha)·grad²)": (
+            "alpha * v + (1 - alpha) * g ** 2", "(1 - alpha) * v + alpha * g ** 2"),
+        "dividing by square_avg without its square root": ("(v.sqrt() + eps)", "(v + eps)"),
+        "weight decay left out": ("g = p.grad + wd * p", "g = p.grad"),
+        "square_avg not kept in the state (every step starts it from zero again)": (
+            '                state["square_avg"] = v\n', ""),
+        "the closure's loss not returned": ("        return loss\n", ""),
+    }),
     mistake("RMSProp", "lr read once, at construction (read it from each group at every step: a schedule changes it "
                        "between steps)", swap(
         RMS, 'group["lr"], group["alpha"]', 'self.defaults["lr"], group["alpha"]'),
