@@ -19,6 +19,7 @@ import os
 import traceback
 import warnings
 
+from . import tracebacks
 from .compare import compare
 from .record import CROSS, FAILED, NOT_ANSWERED, PASSED, TICK, Comparison, Record
 
@@ -42,23 +43,7 @@ class NotAnswered(_OneLine):
 
 def short_error(exc: BaseException) -> str:
     """`ValueError: bad shape (at line 4 of one_hot)`: the learner's exception in one line."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.startswith(_HERE) and "site-packages" not in f.filename]
-    where = f" (at line {frames[-1].lineno} of {frames[-1].name})" if frames else ""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}{': ' + lines[0] if lines else ''}{where}"
-
-
-def unanswered(exc: NotImplementedError, fallback: str) -> str:
-    """The name of the stub that raised `exc`: `one_hot`, or `Adam.step` for a method."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None or tb.tb_frame.f_code.co_name == "<lambda>":
-        return fallback
-    name = tb.tb_frame.f_code.co_name
-    owner = tb.tb_frame.f_locals.get("self")
-    return f"{type(owner).__name__}.{name}" if owner is not None else name
+    return tracebacks.short_error(exc, (_HERE, "site-packages"))
 
 
 def not_answered_message(name: str) -> str:
@@ -105,7 +90,7 @@ class Test:
             if traceback.extract_tb(exc.__traceback__)[-1].name == "_forward_unimplemented":
                 raise AssertionError("the module has no `forward` method: check its spelling and indentation") \
                     from None
-            self._not_answered(not_answered_message(unanswered(exc, "")))
+            self._not_answered(not_answered_message(tracebacks.stub_name(exc, "")))
         except NameError as exc:
             if exc.name != self.record.title:
                 raise AssertionError(f"raised {short_error(exc)}") from None

@@ -12,9 +12,10 @@ import io
 import traceback
 import warnings
 
+from . import tracebacks
 from .watch import Watch
 
-_OURS = ("<grader", "/torch/", "/site-packages/")  # frames a learner's traceback does not need
+_OURS = ("<grader", "/torch/", "/site-packages/", "/autograder/")  # frames a learner's traceback does not need
 
 
 class NotAnswered(Exception):
@@ -31,22 +32,7 @@ class LearnerError(Exception):
 
 def short_error(exc: BaseException) -> str:
     """`ValueError: bad shape (at line 4 of one_hot)`: an exception in one line, located in the learner's code."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(part in f.filename for part in _OURS) and "/autograder/" not in f.filename]
-    where = f" (at line {frames[-1].lineno} of {frames[-1].name})" if frames else ""
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}{': ' + lines[0][:300] if lines else ''}{where}"
-
-
-def _stub_name(exc: NotImplementedError, fallback: str) -> str:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    if tb is None or tb.tb_frame.f_code.co_name == "<lambda>":
-        return fallback
-    name = tb.tb_frame.f_code.co_name
-    owner = tb.tb_frame.f_locals.get("self")
-    return f"{type(owner).__name__}.{name}" if owner is not None else name
+    return tracebacks.short_error(exc, _OURS)
 
 
 def name_of(fn) -> str:
@@ -82,7 +68,7 @@ class Learner:
             frames = traceback.extract_tb(exc.__traceback__)
             if frames and frames[-1].name == "_forward_unimplemented":
                 raise LearnerError(f"{name} has no `forward` method: check its spelling and indentation") from None
-            raise NotAnswered(_stub_name(exc, name)) from None
+            raise NotAnswered(tracebacks.stub_name(exc, name)) from None
         except RecursionError:
             raise LearnerError(f"{name} recursed too deep (does it call itself?)") from None
         except (NotAnswered, LearnerError):
