@@ -79,6 +79,16 @@ def grid(**axes) -> list[dict]:
     return [dict(zip(names, values)) for values in itertools.product(*(axes[n] for n in names))]
 
 
+def elementwise(fn: str, *args, scale: float = 1.0) -> list[Case]:
+    """`fn(x, *args)` for x of every shape from 0-D to 3-D in both float dtypes, with its gradient in x under a
+    random upstream gradient: the case grid of an elementwise function of one tensor (`each_device` adds devices)."""
+    call = ", ".join(["x", *map(repr, args)])
+    return [Case(f"{fn}({call}) for x of shape {shape_str(shape)} {dtype_str(dtype)}",
+                 {"fn": fn, "args": [randn(*shape, seed=i, dtype=dtype, scale=scale), *args], "grad": [0],
+                  "upstream": randn(*shape, seed=10 + i, dtype=dtype)})
+            for i, shape in enumerate(SHAPES) for dtype in FLOATS]
+
+
 def each_device(cases: list[Case]) -> list[Case]:
     """Each case on every device present, labelled with it."""
     return [Case(f"{c.label} on {d}", c.inputs, d, c.keys, c.expect, c.tolerance) for c in cases for d in devices()]

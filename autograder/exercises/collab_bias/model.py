@@ -1,5 +1,7 @@
 """02_collab_bias: answers a learner could write for sigmoid_range and DotProductBias."""
-from ...exercise import alternative, mistake, swap
+from ...exercise import alternative, edits, mistake, swap
+
+_SIGMOID_RANGE = "def sigmoid_range(x, low, high):\n    return torch.sigmoid(x) * (high - low) + low"
 
 # The tables' init, and forward up to the dot products: the pieces the mistakes below edit.
 _INIT_LOOP = '''        for emb in (self.user_factors, self.item_factors, self.user_bias, self.item_bias):
@@ -29,35 +31,22 @@ def _model(forward: str) -> str:
 
 MODEL_VARIANTS = [
     # sigmoid_range
-    alternative("sigmoid_range", "1 / (1 + exp(-x)) by hand", '''
-def sigmoid_range(x, low, high):
-    return (high - low) / (1 + torch.exp(-x)) + low'''),
-    alternative("sigmoid_range", "tensor methods", '''
-def sigmoid_range(x, low, high):
-    return x.sigmoid().mul(high - low).add(low)'''),
-    alternative("sigmoid_range", "torch.special.expit, low first", '''
-def sigmoid_range(x, low, high):
-    return low + (high - low) * torch.special.expit(x)'''),
-    mistake("sigmoid_range", "sigmoid(x) * high, without low", '''
-def sigmoid_range(x, low, high):
-    return torch.sigmoid(x) * high''', also=("dot_product_bias_values",)),
-    mistake("sigmoid_range", "sigmoid(x) * (high - low), without adding low", '''
-def sigmoid_range(x, low, high):
-    return torch.sigmoid(x) * (high - low)''', also=("dot_product_bias_values",)),
-    mistake("sigmoid_range", "sigmoid(x) * (high - low) - low", '''
-def sigmoid_range(x, low, high):
-    return torch.sigmoid(x) * (high - low) - low''', also=("dot_product_bias_values",)),
-    mistake("sigmoid_range", "a float64 result whatever the dtype of x", '''
-def sigmoid_range(x, low, high):
-    return torch.sigmoid(x.double()) * (high - low) + low''',
+    alternative("sigmoid_range", "1 / (1 + exp(-x)) by hand", "def sigmoid_range(x, low, high):\n"
+                "    return (high - low) / (1 + torch.exp(-x)) + low"),
+    alternative("sigmoid_range", "tensor methods", "def sigmoid_range(x, low, high):\n"
+                "    return x.sigmoid().mul(high - low).add(low)"),
+    alternative("sigmoid_range", "torch.special.expit, low first", "def sigmoid_range(x, low, high):\n"
+                "    return low + (high - low) * torch.special.expit(x)"),
+    *edits("sigmoid_range", _SIGMOID_RANGE, {
+        "sigmoid(x) * high, without low": ("(high - low) + low", "high"),
+        "sigmoid(x) * (high - low), without adding low": (" + low", ""),
+        "sigmoid(x) * (high - low) - low": ("+ low", "- low")}, also=("dot_product_bias_values",)),
+    mistake("sigmoid_range", "a float64 result whatever the dtype of x", swap(_SIGMOID_RANGE, "(x)", "(x.double())"),
             also=("dot_product_bias_shapes", "dot_product_bias_values")),
-    mistake("sigmoid_range", "a result detached from the graph (no gradient)", '''
-def sigmoid_range(x, low, high):
-    return torch.sigmoid(x.detach()) * (high - low) + low''',
-            also=("dot_product_bias_values", "dot_product_bias_trains")),
-    mistake("sigmoid_range", "sigmoid_ in place (it changes x)", '''
-def sigmoid_range(x, low, high):
-    return x.sigmoid_() * (high - low) + low'''),
+    mistake("sigmoid_range", "a result detached from the graph (no gradient)",
+            swap(_SIGMOID_RANGE, "(x)", "(x.detach())"), also=("dot_product_bias_values", "dot_product_bias_trains")),
+    mistake("sigmoid_range", "sigmoid_ in place (it changes x)",
+            swap(_SIGMOID_RANGE, "torch.sigmoid(x)", "x.sigmoid_()")),
 
     # DotProductBias
     alternative("DotProductBias", "[:, 0] on the biases, zero biases, y_range unpacked", swap(swap(

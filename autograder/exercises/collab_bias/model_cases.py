@@ -5,7 +5,7 @@ import torch
 
 from workbook.record import Comparison
 
-from ...cases import FLOATS, SEEDS, SHAPES, Case, devices, dtype_str, each_device, generator, randint, randn, shape_str
+from ...cases import FLOATS, SEEDS, Case, devices, dtype_str, each_device, elementwise, generator, randint, randn
 
 TABLES = ("user_factors", "item_factors", "user_bias", "item_bias")
 
@@ -16,19 +16,10 @@ def sigmoid_range_cases():
     """sigmoid_range(x, low, high) is sigmoid(x) * (high - low) + low: values, dtype, device, gradient, x unchanged.
 
     Every shape from 0-D to 3-D, both float dtypes, float and int ranges, saturated inputs, keyword arguments."""
-    ranges = ((0.0, 5.5), (1.0, 5.0), (-1.0, 1.0), (1, 5))
-    cases = []
-    for i, shape in enumerate(SHAPES):
-        for j, dtype in enumerate(FLOATS):
-            low, high = ranges[(i + j) % len(ranges)]
-            x = randn(*shape, seed=i, dtype=dtype, scale=4.0)
-            cases.append(Case(f"sigmoid_range(x, {low}, {high}) for x of shape {shape_str(shape)} {dtype_str(dtype)}",
-                              {"fn": "sigmoid_range", "args": [x, low, high], "grad": [0],
-                               "upstream": randn(*shape, seed=10 + i, dtype=dtype)}))
-    for dtype in FLOATS:
-        x = torch.tensor([-50.0, 0.0, 50.0], dtype=dtype)
-        cases.append(Case(f"sigmoid_range of -50, 0, 50 ({dtype_str(dtype)}) is low, halfway and high",
-                          {"fn": "sigmoid_range", "args": [x, 1.0, 5.0]}))
+    cases = [c for r in ((0.0, 5.5), (-1.0, 1.0), (1, 5)) for c in elementwise("sigmoid_range", *r, scale=4.0)]
+    cases += [Case(f"sigmoid_range of -50, 0, 50 ({dtype_str(dtype)}) is low, halfway and high",
+                   {"fn": "sigmoid_range", "args": [torch.tensor([-50.0, 0.0, 50.0], dtype=dtype), 1.0, 5.0]})
+              for dtype in FLOATS]
     cases.append(Case("sigmoid_range(x, low=0.0, high=5.5) with keyword arguments, x of shape (6,)",
                       {"fn": "sigmoid_range", "args": [randn(6, seed=7)], "kwargs": {"low": 0.0, "high": 5.5}}))
     return each_device(cases)
