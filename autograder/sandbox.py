@@ -14,17 +14,22 @@ process limit); as any other user, bubblewrap's own user namespace drops every c
 """
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Dict, Integer, List, Unicode
 
 HOME = "/home/learner"
+MPLCONFIGDIR = "/tmp/matplotlib"
 SYSTEM = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
 ETC = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "passwd", "group", "hosts", "localtime",
        "fonts", "alternatives", "mime.types", "ssl/certs")
@@ -114,6 +119,9 @@ def command(argv: list[str], shared: Path, limits: Limits, *, env: dict[str, str
     # /tmp, as in a CI clone made with mktemp) then stays visible on top of them instead of being hidden.
     size = str(limits.tmp_mb * 2**20)
     cmd += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp", "--perms", "1777", "--size", size, "--tmpfs", HOME]
+    fonts = font_cache()
+    if fonts:  # read-only: one learner's kernel cannot hand another a font list of its making
+        cmd += ["--perms", "1777", "--dir", MPLCONFIGDIR, "--ro-bind", str(fonts), f"{MPLCONFIGDIR}/{fonts.name}"]
     bound = python_paths()
     extra = [data_dir] if data_dir and data_dir.is_dir() else []
     cmd += _parents([*bound, *extra, shared])
@@ -136,6 +144,27 @@ def command(argv: list[str], shared: Path, limits: Limits, *, env: dict[str, str
         cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", "--"]
     return _limited(limits, bool(gpus)) + cmd + list(argv)
+
+
+@lru_cache(maxsize=None)
+def font_cache() -> Path | None:
+    """matplotlib's font list, built once per grading process outside the sandbox (no learner code runs there) and
+    bound read-only into every kernel's matplotlib folder; else each kernel scans the system's fonts again, a
+    quarter of a second of every notebook that plots. None where matplotlib cannot build it."""
+    folder = Path(tempfile.mkdtemp(prefix="workbook-fonts-"))
+    atexit.register(shutil.rmtree, folder, True)
+    env = {**os.environ, "MPLCONFIGDIR": str(folder), "MPLBACKEND": "Agg"}
+    try:
+        subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env, timeout=120,
+                       check=True, capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = sorted(folder.glob("fontlist-*.json"))
+    if not found:
+        return None
+    folder.chmod(0o755)
+    found[0].chmod(0o644)
+    return found[0]
 
 
 def _parents(paths) -> list[str]:
@@ -169,7 +198,7 @@ def environment(threads: int, extra: dict[str, str]) -> dict[str, str]:
     """The kernel's whole environment: nothing of the grader's but what is named here."""
     env = {"HOME": HOME, "USER": "learner", "LOGNAME": "learner", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LANG": "C.UTF-8",
            "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
-           "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
+           "MPLCONFIGDIR": MPLCONFIGDIR, "IPYTHONDIR": "/tmp/ipython", "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
            "TQDM_DISABLE": "1"}
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
@@ -189,7 +218,6 @@ def fresh_uid() -> int:
 
 def shared_folder(uid: int) -> Path:
     """A new folder for the kernel's sockets and the grader's requests, writable by the sandbox user."""
-    import tempfile
     folder = Path(tempfile.mkdtemp(prefix="workbook-sandbox-"))
     if os.geteuid() == 0:
         os.chown(folder, uid, uid)

@@ -121,6 +121,24 @@ def test_a_private_tmp_and_home(kernel):
         os.unlink(marker)
 
 
+def test_matplotlib_reads_the_graders_font_list_and_cannot_change_it(kernel):
+    fonts = sandbox.font_cache()
+    assert fonts is not None and fonts.is_file()
+    holds(kernel, f"""
+        import os, matplotlib, matplotlib.font_manager as fm
+        cache = os.path.join(matplotlib.get_cachedir(), {fonts.name!r})
+        assert matplotlib.get_cachedir() == {sandbox.MPLCONFIGDIR!r}, matplotlib.get_cachedir()
+        assert open(cache).read() == {fonts.read_text()!r}  # the grader's list, found where matplotlib looks
+        assert fm.fontManager.ttflist                       # and loaded
+        try:
+            open(cache, "w")
+        except OSError:
+            pass
+        else:
+            raise AssertionError("could overwrite the font list every learner's kernel reads")
+    """)
+
+
 def test_limits_on_files_memory_and_processes(kernel):
     holds(kernel, """
         import resource, subprocess
